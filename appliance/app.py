@@ -1,0 +1,75 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence
+
+from crypto.selftest import SelfTestResult
+from crypto.selftest import run_selftest
+from flask import Flask
+from peewee import Database
+
+from appliance import errors
+from appliance.db import bind_database
+from appliance.extensions import socketio
+from appliance.http import register_blueprints
+from appliance.instance import load_keyring
+from appliance.runtime import Runtime
+from appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SelfTestFailed(RuntimeError):
+    """A cryptographic known-answer test failed; the server must not serve."""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    selftest: Callable[[], Sequence[SelfTestResult]] = run_selftest,
+) -> Flask:
+    """Build the application for the instance described by `settings`.
+
+    Runs the cryptographic power-on self-test first and refuses to build an app
+    (raises SelfTestFailed) if any known-answer test fails.
+    """
+    results = tuple(selftest())
+    failed = [r.name for r in results if not r.passed]
+    if failed:
+        raise SelfTestFailed(f"crypto self-test failed: {', '.join(failed)}; refusing to serve")
+
+    app = Flask("appliance")
+    app.config.update(
+        SECRET_KEY=settings.security.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.server.behind_tls,
+        TESTING=settings.testing,
+    )
+    keyring = load_keyring(settings)
+    database = bind_database(settings)
+    app.extensions["enclave"] = Runtime(
+        settings=settings, keyring=keyring, database=database, selftest=results
+    )
+    _manage_connections(app, database)
+    socketio.init_app(app, async_mode=None if not settings.testing else "threading")
+    errors.register(app)
+    register_blueprints(app)
+    log.info("app created for instance at %s", settings.data_dir)
+    return app
+
+
+def _manage_connections(app: Flask, database: Database) -> None:
+    """One connection per request, closed when the request ends (peewee's Flask pattern)."""
+
+    @app.before_request
+    def connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close(_exc: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()

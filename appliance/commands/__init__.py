@@ -1,0 +1,16 @@
+"""The `enclave` command group, one module per topic."""
+
+from appliance.cli import group as cli
+from appliance.commands import crypto
+from appliance.commands import instance
+from appliance.commands import keys
+from appliance.commands import serve
+
+cli.add_command(instance.init)
+cli.add_command(instance.settings_group)
+cli.add_command(instance.migrate)
+cli.add_command(serve.serve)
+cli.add_command(crypto.crypto)
+cli.add_command(keys.keys)
+
+__all__ = ["cli"]

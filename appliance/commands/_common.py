@@ -1,0 +1,36 @@
+"""Shared pieces of the commands: loading an instance with readable failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from crypto.errors import CryptoError
+
+from appliance.instance import InstanceError
+from appliance.settings import INSTANCE_FILE
+from appliance.settings import Settings
+from appliance.settings import SettingsError
+from appliance.settings import load_settings
+
+
+def load_instance_settings(data_dir: Path) -> Settings:
+    """Settings of the instance at `data_dir`, or a clean CLI error."""
+    if not (data_dir / INSTANCE_FILE).is_file():
+        raise click.ClickException(
+            f"{data_dir} is not an Enclave Desk instance (no {INSTANCE_FILE}); "
+            "create one with `enclave init --data-dir DIR`"
+        )
+    try:
+        return load_settings(data_dir)
+    except SettingsError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from None
+
+
+def fail_cleanly(exc: Exception) -> click.ClickException:
+    """Turn an expected failure into a one-line CLI error (never a traceback)."""
+    if isinstance(exc, SettingsError | InstanceError | CryptoError):
+        return click.ClickException(str(exc))
+    if type(exc).__name__ == "SelfTestFailed":  # appliance.app, not imported here
+        return click.ClickException(str(exc))
+    raise exc

@@ -1,0 +1,79 @@
+"""Expected failures: a small typed hierarchy with one JSON shape.
+
+Every error that reaches a client, over HTTP or as a Socket.IO ack, looks like
+    {"ok": false, "code": "<stable_code>", "error": "<human message>"}
+Codes are stable API; messages may be reworded. Unexpected exceptions are logged
+server-side and answered with code "internal_error", never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from typing import ClassVar
+
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """An expected failure we can explain to the client."""
+
+    code: ClassVar[str] = "bad_request"
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": False, "code": self.code, "error": self.message}
+
+
+class NotFound(AppError):
+    code = "not_found"
+    http_status = 404
+
+
+class NotReady(AppError):
+    code = "not_ready"
+    http_status = 503
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
+    return jsonify({"ok": False, "code": code, "error": message}), status
+
+
+def register(app: Flask) -> None:
+    """Answer every error, expected or not, in the one JSON shape."""
+
+    @app.errorhandler(AppError)
+    def handle_app_error(error: AppError) -> tuple[Response, int]:
+        return jsonify(error.to_dict()), error.http_status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "http_error")
+        return error_response(code, error.name, status)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return error_response("internal_error", "Internal error; see the server log", 500)

@@ -1,0 +1,273 @@
+"""Settings: config/defaults.toml < DATA_DIR/enclave.toml < ENCLAVE_* environment.
+
+Every setting is declared once in SCHEMA with its type and rule; its default
+lives in config/defaults.toml, where it is documented. Anything unknown or
+invalid stops start-up with a SettingsError naming the setting, the value and
+where it came from: we never guess.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+INSTANCE_FILE = "enclave.toml"
+ENV_PREFIX = "ENCLAVE_"
+# Not a setting: which instance to load. Read by the CLI and the WSGI entry point.
+DATA_DIR_ENV = "ENCLAVE_DATA_DIR"
+
+
+class SettingsError(Exception):
+    """A setting is unknown, has an invalid value, or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: type
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "expected a port number 1-65535"
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "expected a positive number"
+
+
+def _database_url(value: str) -> str | None:
+    if value == "" or value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return None
+    return "expected empty (SQLite in the data directory), sqlite:///PATH or postgresql://..."
+
+
+SCHEMA: dict[str, Spec] = {
+    "server.host": Spec(str),
+    "server.port": Spec(int, check=_port),
+    "server.max_connections": Spec(int, check=_positive),
+    "server.behind_tls": Spec(bool),
+    "database.url": Spec(str, check=_database_url),
+    "database.sqlite_synchronous": Spec(str, choices=("FULL", "NORMAL")),
+    "crypto.cipher": Spec(str, choices=("sm4-gcm", "aes-256-gcm")),
+    "crypto.kek_source": Spec(str, choices=("file", "passphrase")),
+    "crypto.kek_passphrase": Spec(str, secret=True),
+    "security.secret_key": Spec(str, secret=True),
+    "logging.level": Spec(str, choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    max_connections: int
+    behind_tls: bool
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    sqlite_synchronous: str
+
+
+@dataclass(frozen=True)
+class CryptoSettings:
+    cipher: str
+    kek_source: str
+    kek_passphrase: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    secret_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    server: ServerSettings
+    database: DatabaseSettings
+    crypto: CryptoSettings
+    security: SecuritySettings
+    logging: LoggingSettings
+    testing: bool = False
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'enclave.db'}"
+
+
+def defaults_path() -> Path:
+    """config/defaults.toml in a source checkout, else the installed copy."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / "config" / "defaults.toml",
+        Path(sys.prefix) / "share" / "enclave" / "config" / "defaults.toml",
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise SettingsError(f"defaults file not found (looked in {', '.join(map(str, candidates))})")
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").upper()
+
+
+def load_settings(
+    data_dir: Path | str,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read, merge and validate the settings of the instance in `data_dir`.
+
+    `overrides` (dotted keys) sit above the environment; tests use it.
+    """
+    environ = os.environ if environ is None else environ
+    data_dir = Path(data_dir).resolve()
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+
+    path = defaults_path()
+    _merge_file(path, values, origins, base=data_dir, required=True)
+    _merge_file(data_dir / INSTANCE_FILE, values, origins, base=data_dir, required=False)
+    _merge_environment(environ, values, origins)
+    for key, value in (overrides or {}).items():
+        _assign(key, value, values, origins, origin="overrides")
+
+    missing = sorted(set(SCHEMA) - set(values))
+    if missing:
+        raise SettingsError(f"{missing[0]}: no value (the defaults file {path} lacks it)")
+    if values["crypto.kek_source"] == "passphrase" and not values["crypto.kek_passphrase"]:
+        raise SettingsError(
+            "crypto.kek_passphrase: no value, but crypto.kek_source is 'passphrase' "
+            "(set ENCLAVE_CRYPTO_KEK_PASSPHRASE_FILE)"
+        )
+    return _build(data_dir, values)
+
+
+def _merge_file(
+    path: Path, values: dict[str, Any], origins: dict[str, str], *, base: Path, required: bool
+) -> None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if required:
+            raise SettingsError(f"settings file {path} does not exist") from None
+        return
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{section}: unknown setting in {path} (expected a [section])")
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            if name.endswith("_file") and key.removesuffix("_file") in SCHEMA:
+                key = key.removesuffix("_file")
+                value = _read_secret_file(key, str(value), base, origin=str(path))
+            _assign(key, value, values, origins, origin=str(path))
+
+
+def _merge_environment(
+    environ: Mapping[str, str], values: dict[str, Any], origins: dict[str, str]
+) -> None:
+    by_env = {env_name(key): key for key in SCHEMA}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == DATA_DIR_ENV:
+            continue
+        if name in by_env:
+            key = by_env[name]
+            _assign(key, _parse_env(key, raw, name), values, origins, origin=name)
+        elif name.endswith("_FILE") and name.removesuffix("_FILE") in by_env:
+            key = by_env[name.removesuffix("_FILE")]
+            value = _read_secret_file(key, raw, Path.cwd(), origin=name)
+            _assign(key, value, values, origins, origin=name)
+        else:
+            raise SettingsError(f"{name}: unknown setting (environment variable)")
+
+
+def _parse_env(key: str, raw: str, origin: str) -> Any:
+    kind = SCHEMA[key].kind
+    if kind is bool:
+        if raw not in ("true", "false"):
+            raise SettingsError(f"{key}: invalid value {raw!r} from {origin}: expected true or false")
+        return raw == "true"
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(
+                f"{key}: invalid value {raw!r} from {origin}: expected a whole number"
+            ) from None
+    return raw
+
+
+def _read_secret_file(key: str, raw_path: str, base: Path, *, origin: str) -> str:
+    if key not in SCHEMA or not SCHEMA[key].secret:
+        raise SettingsError(f"{key}_file: unknown setting in {origin} ({key} is not a secret)")
+    path = Path(raw_path)
+    if not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{key}: cannot read secret file {path} ({exc.strerror})") from None
+
+
+def _assign(
+    key: str, value: Any, values: dict[str, Any], origins: dict[str, str], *, origin: str
+) -> None:
+    spec = SCHEMA.get(key)
+    if spec is None:
+        raise SettingsError(f"{key}: unknown setting in {origin}")
+    shown = "(secret)" if spec.secret else repr(value)
+    # bool is an int subclass: `port = true` must not pass as 1.
+    if type(value) is not spec.kind:
+        raise SettingsError(
+            f"{key}: invalid value {shown} from {origin}: expected {spec.kind.__name__}"
+        )
+    if spec.choices and value not in spec.choices:
+        raise SettingsError(
+            f"{key}: invalid value {shown} from {origin}: expected one of {', '.join(spec.choices)}"
+        )
+    if spec.check is not None and (problem := spec.check(value)) is not None:
+        raise SettingsError(f"{key}: invalid value {shown} from {origin}: {problem}")
+    values[key] = value
+    origins[key] = origin
+
+
+def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
+    def section(name: str) -> dict[str, Any]:
+        prefix = name + "."
+        return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+    return Settings(
+        data_dir=data_dir,
+        server=ServerSettings(**section("server")),
+        database=DatabaseSettings(**section("database")),
+        crypto=CryptoSettings(**section("crypto")),
+        security=SecuritySettings(**section("security")),
+        logging=LoggingSettings(**section("logging")),
+    )

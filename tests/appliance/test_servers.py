@@ -1,0 +1,67 @@
+"""The two ways to serve: `enclave serve` (gevent) and gunicorn with config/gunicorn.conf.py."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import websocket
+
+from tests.support import free_port
+from tests.support import http_get
+from tests.support import poll
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def server(instance_dir, request):
+    """Start the server kind named by the test's parameter; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
+    if request.param == "gunicorn":
+        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+                   "appliance.wsgi:app"]
+    else:
+        command = [str(BIN / "enclave"), "serve"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        poll(lambda: http_get(base + "/healthz")[0] == 200, timeout=60, what=f"{command[0]} up")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "enclave-serve"], indirect=True)
+def test_it_serves_health_and_readiness(server):
+    status, body = http_get(server + "/readyz")
+
+    assert status == 200, body
+    assert json.loads(body)["status"] == "ready"
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "enclave-serve"], indirect=True)
+def test_it_carries_socketio_over_websocket(server):
+    ws_url = server.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    connection = websocket.create_connection(ws_url, timeout=10)
+    try:
+        opening = connection.recv()
+    finally:
+        connection.close()
+
+    # Engine.IO "open" packet: "0" followed by the handshake JSON.
+    assert opening.startswith("0")
+    assert "sid" in json.loads(opening[1:])
