@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from crypto.selftest import SelfTestResult
 from crypto.selftest import run_selftest
 from flask import Flask
+from flask import g
+from flask import request
 from peewee import Database
 
 from appliance import errors
@@ -63,13 +65,22 @@ def create_app(
 
 
 def _manage_connections(app: Flask, database: Database) -> None:
-    """One connection per request, closed when the request ends (peewee's Flask pattern)."""
+    """One connection per request, closed when the request ends (peewee's Flask pattern).
+
+    Held as a connection_context, which nests, so services that open their own
+    context inside a request reuse this connection instead of closing it.
+    """
 
     @app.before_request
     def connect() -> None:
-        database.connect(reuse_if_open=True)
+        if request.blueprint == "health":  # probes manage their own connection
+            return
+        context = database.connection_context()
+        context.__enter__()
+        g.db_context = context
 
     @app.teardown_request
-    def close(_exc: BaseException | None) -> None:
-        if not database.is_closed():
-            database.close()
+    def close(exc: BaseException | None) -> None:
+        context = g.pop("db_context", None)
+        if context is not None:
+            context.__exit__(None, None, None)

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 from typing import ClassVar
 
+import peewee
 from flask import Flask
 from flask import Response
 from flask import jsonify
@@ -72,6 +73,12 @@ def register(app: Flask) -> None:
         status = error.code or 500
         code = _HTTP_CODES.get(status, "http_error")
         return error_response(code, error.name, status)
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def handle_database_down(error: Exception) -> tuple[Response, int]:
+        log.error("database unavailable: %s", type(error).__name__)
+        return error_response("database_unavailable", "The database is unavailable", 503)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> tuple[Response, int]:

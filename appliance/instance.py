@@ -7,6 +7,8 @@
         kek.key             0600  key-encryption key (kek_source = "file")
         kek.params.json     0600  Argon2id salt and cost (kek_source = "passphrase")
         keystore.json       0600  data keys, wrapped by the KEK
+        audit-sm2.pem       0600  checkpoint signing key (SM2)
+        audit-ed25519.pem   0600  checkpoint signing key (Ed25519)
         secret_key          0600  signs session cookies and visitor tokens
 
 `init_instance` builds all of it in a sibling temporary directory and renames it
@@ -24,18 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crypto.aead import Algorithm
+from crypto.hashing import HASH_NAMES
 from crypto.keys import KdfParams
 from crypto.keys import KeyEncryptionKey
-from crypto.keys import KeyRing
+from crypto.keyring import KeyRing
 
-from appliance import clock
 from appliance import migrations
-from appliance.db import open_database
-from appliance.models import Instance
+from appliance.db import bind_database
+from appliance.services.audit_log import LogIdentity
+from appliance.services.audit_log import create_signing_keys
+from appliance.services.audit_log import origin_for
+from appliance.services.audit_log import sequence_pending
+from appliance.services.audit_log import sign_checkpoint_if_grown
+from appliance.services.instance import do_record_instance
 from appliance.settings import INSTANCE_FILE
 from appliance.settings import Settings
 from appliance.settings import load_settings
-from appliance.version import __version__
 
 KEK_FILE = "kek.key"
 KDF_PARAMS_FILE = "kek.params.json"
@@ -61,10 +67,13 @@ def init_instance(
     cipher: str = "sm4-gcm",
     passphrase: str | None = None,
     database_url: str = "",
+    audit_hash: str = "sm3",
 ) -> InitResult:
     """Create a new instance in `data_dir`; refuse if one (or anything) is there."""
     data_dir = Path(data_dir).resolve()
     algorithm = Algorithm.from_label(cipher)
+    if audit_hash not in HASH_NAMES:
+        raise InstanceError(f"audit hash {audit_hash!r}: expected one of {', '.join(HASH_NAMES)}")
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise InstanceError(f"{data_dir} already exists and is not empty; refusing to overwrite")
 
@@ -72,7 +81,7 @@ def init_instance(
     staging = data_dir.with_name(f".{data_dir.name}.init-{secrets.token_hex(4)}")
     staging.mkdir(mode=0o700)
     try:
-        instance_id = _populate(staging, algorithm, passphrase, database_url)
+        instance_id = _populate(staging, algorithm, passphrase, database_url, audit_hash)
         if data_dir.exists():
             data_dir.rmdir()  # empty, checked above
         staging.rename(data_dir)
@@ -87,7 +96,9 @@ def init_instance(
     )
 
 
-def _populate(root: Path, algorithm: Algorithm, passphrase: str | None, database_url: str) -> str:
+def _populate(
+    root: Path, algorithm: Algorithm, passphrase: str | None, database_url: str, audit_hash: str
+) -> str:
     keys = root / "keys"
     keys.mkdir(mode=0o700)
 
@@ -100,7 +111,7 @@ def _populate(root: Path, algorithm: Algorithm, passphrase: str | None, database
         params = KdfParams()  # a fresh random salt
         _write_private(keys / KDF_PARAMS_FILE, params.to_json())
         kek = KeyEncryptionKey.from_passphrase(passphrase, params)
-    KeyRing.create(keys / KEYSTORE_FILE, kek, algorithm)
+    keyring = KeyRing.create(keys / KEYSTORE_FILE, kek, algorithm)
     _write_private(keys / SECRET_KEY_FILE, secrets.token_urlsafe(48) + "\n")
 
     lines = [
@@ -118,17 +129,24 @@ def _populate(root: Path, algorithm: Algorithm, passphrase: str | None, database
 
     overrides = {"crypto.kek_passphrase": passphrase} if passphrase is not None else {}
     settings = load_settings(root, environ={}, overrides=overrides)
-    database = open_database(settings)
+    signers = create_signing_keys(keys)
+    instance_id = str(uuid.uuid4())
+    identity = LogIdentity(origin_for(instance_id), audit_hash, signers)
+    database = bind_database(settings)
     try:
-        migrations.migrate(database)
-        instance_id = str(uuid.uuid4())
-        with Instance.bind_ctx(database), database.atomic():
-            Instance.create(
-                id=1,
-                instance_id=instance_id,
-                created_at=clock.utcnow().isoformat(timespec="milliseconds"),
-                created_by_version=__version__,
-            )
+        applied = migrations.migrate(database)
+        do_record_instance(
+            instance_id=instance_id,
+            origin=identity.origin,
+            hash_name=audit_hash,
+            cipher=algorithm.label,
+            kek_source="file" if passphrase is None else "passphrase",
+            data_key_id=keyring.current_key_id,
+            signers=signers,
+            migrations=[f"{m.version:04d}_{m.name}" for m in applied],
+        )
+        sequence_pending(identity, database)
+        sign_checkpoint_if_grown(identity, database)
     finally:
         database.close()
     db_file = root / "enclave.db"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crypto.keys import KeyRing
+from crypto.keyring import KeyRing
 from crypto.selftest import SelfTestResult
 from flask import current_app
 from peewee import Database

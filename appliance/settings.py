@@ -61,8 +61,13 @@ SCHEMA: dict[str, Spec] = {
     "crypto.kek_source": Spec(str, choices=("file", "passphrase")),
     "crypto.kek_passphrase": Spec(str, secret=True),
     "security.secret_key": Spec(str, secret=True),
+    "audit.sequencer_interval_ms": Spec(int, check=_positive),
+    "audit.checkpoint_interval_seconds": Spec(int, check=_positive),
+    "audit.heartbeat_interval_seconds": Spec(int, check=_positive),
     "logging.level": Spec(str, choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 }
+
+SECTIONS = ("server", "database", "crypto", "security", "audit", "logging")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,13 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    sequencer_interval_ms: int
+    checkpoint_interval_seconds: int
+    heartbeat_interval_seconds: int
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str
 
@@ -103,6 +115,7 @@ class Settings:
     database: DatabaseSettings
     crypto: CryptoSettings
     security: SecuritySettings
+    audit: AuditSettings
     logging: LoggingSettings
     testing: bool = False
 
@@ -269,5 +282,18 @@ def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
         database=DatabaseSettings(**section("database")),
         crypto=CryptoSettings(**section("crypto")),
         security=SecuritySettings(**section("security")),
+        audit=AuditSettings(**section("audit")),
         logging=LoggingSettings(**section("logging")),
     )
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by ***, for logs, audit details and display."""
+    from urllib.parse import urlsplit
+    from urllib.parse import urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

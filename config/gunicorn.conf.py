@@ -30,3 +30,14 @@ accesslog = "-"
 errorlog = "-"
 # Access log lines carry the path only: query strings may hold visitor tokens.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
+
+def worker_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    """Audit the worker's graceful stop (SIGTERM/SIGINT/SIGQUIT reach here; SIGKILL cannot)."""
+    import sys
+
+    wsgi = sys.modules.get("appliance.wsgi")
+    if wsgi is not None:
+        from appliance.lifecycle import server_stopping
+
+        server_stopping(wsgi.app, server=wsgi.SERVER_NAME, reason="worker exit")

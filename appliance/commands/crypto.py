@@ -30,7 +30,8 @@ def selftest(data_dir: Path | None) -> None:
     results = run_selftest()
     for result in results:
         status = "PASS" if result.passed else "FAIL"
-        click.echo(f"{status}  {result.name}" + (f"  ({result.detail})" if result.detail else ""))
+        detail = f"  ({result.detail})" if result.detail and not result.passed else ""
+        click.echo(f"{status}  {result.name}{detail}")
     ok = all(r.passed for r in results)
     if data_dir is not None and os.path.isdir(data_dir):
         ok = _check_keystore(data_dir) and ok

@@ -11,6 +11,8 @@ from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import fail_cleanly
 from appliance.commands._common import load_instance_settings
 from appliance.settings import SCHEMA
+from appliance.settings import SECTIONS
+from appliance.settings import redact_url
 
 
 @click.command()
@@ -80,8 +82,10 @@ def settings_group() -> None:
 def show(data_dir: Path) -> None:
     """Print the effective settings (secrets are never printed)."""
     settings = load_instance_settings(data_dir)
-    for section in ("server", "database", "crypto", "security", "logging"):
+    for section in SECTIONS:
         for name, value in asdict(getattr(settings, section)).items():
             key = f"{section}.{name}"
             shown = ("(set)" if value else "(empty)") if SCHEMA[key].secret else value
+            if key == "database.url":
+                shown = redact_url(value)
             click.echo(f"{key} = {shown}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -19,6 +21,8 @@ def serve(data_dir: Path, host: str | None, port: int | None) -> None:
     """Serve HTTP and Socket.IO with gevent (for development and demos)."""
     from appliance import create_app
     from appliance.extensions import socketio
+    from appliance.lifecycle import server_started
+    from appliance.lifecycle import server_stopping
     from appliance.logs import configure_logging
 
     settings = load_instance_settings(data_dir)
@@ -29,5 +33,14 @@ def serve(data_dir: Path, host: str | None, port: int | None) -> None:
         raise fail_cleanly(exc) from None
     host = host or settings.server.host
     port = port or settings.server.port
+    server_started(app, server="enclave-serve")
+    # SIGTERM (systemd, kill) ends serve_forever like Ctrl-C does, so the stop is audited.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Enclave Desk serving on http://{host}:{port}/  (health: /healthz, /readyz)")
-    socketio.run(app, host=host, port=port, log_output=False)
+    reason = "stopped"
+    try:
+        socketio.run(app, host=host, port=port, log_output=False)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        server_stopping(app, server="enclave-serve", reason=reason)

@@ -25,8 +25,9 @@ def readyz() -> tuple[Response, int]:
     runtime = current_runtime()
     checks: dict[str, str] = {}
     try:
-        runtime.database.execute_sql("SELECT 1")
-        waiting = migrations.pending(runtime.database)
+        with runtime.database.connection_context():
+            runtime.database.execute_sql("SELECT 1")
+            waiting = migrations.pending(runtime.database)
         checks["database"] = "ok" if not waiting else f"{len(waiting)} migration(s) pending"
     except Exception as exc:  # any driver error means "not ready", reported by class only
         checks["database"] = f"unreachable ({type(exc).__name__})"

@@ -1,0 +1,133 @@
+"""`audit.storage.LogStorage` over the appliance database (SQLite or PostgreSQL).
+
+Reads may run anywhere. `append` and `add_checkpoint` are called only by the
+sequencer inside `sequencer_transaction()`, which serializes sequencers across
+processes: SQLite's BEGIN IMMEDIATE write lock, or a PostgreSQL advisory lock.
+Business transactions only INSERT audit_event rows, so they never wait on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+from audit.checkpoint import parse_checkpoint
+from audit.errors import StorageError
+from audit.storage import Batch
+from audit.storage import PendingEvent
+from audit.tree import NodeId
+from peewee import JOIN
+from peewee import Database
+from peewee import PostgresqlDatabase
+from peewee import fn
+
+from appliance.models import AuditCheckpoint
+from appliance.models import AuditEventRow
+from appliance.models import AuditLeaf
+from appliance.models import AuditNode
+
+# pg_advisory_xact_lock key for "the audit sequencer"; any constant unique to us.
+_SEQUENCER_LOCK = 0x656E636C  # "encl"
+
+
+@contextmanager
+def sequencer_transaction(database: Database) -> Iterator[None]:
+    """A write transaction that only one sequencer, in any process, holds at a time."""
+    if isinstance(database, PostgresqlDatabase):
+        with database.atomic():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SEQUENCER_LOCK,))
+            yield
+    else:
+        # IMMEDIATE takes SQLite's write lock at BEGIN, so what we read (tree size,
+        # pending events) cannot change before we write.
+        with database.atomic("IMMEDIATE"):
+            yield
+
+
+class DatabaseLogStorage:
+    """The audit tables as a Merkle log's storage."""
+
+    def tree_size(self) -> int:
+        last = AuditLeaf.select(fn.MAX(AuditLeaf.leaf_index)).scalar()
+        return 0 if last is None else int(last) + 1
+
+    def pending_events(self, limit: int) -> Sequence[PendingEvent]:
+        query = (
+            AuditEventRow.select(AuditEventRow.id, AuditEventRow.canonical)
+            .join(AuditLeaf, JOIN.LEFT_OUTER, on=(AuditLeaf.event == AuditEventRow.id))
+            .where(AuditLeaf.leaf_index.is_null())
+            .order_by(AuditEventRow.id)
+            .limit(limit)
+        )
+        return [PendingEvent(ref=row.id, data=bytes(row.canonical)) for row in query]
+
+    def append(self, batch: Batch) -> None:
+        entries = batch.entries
+        if not entries:
+            return
+        size = self.tree_size()
+        if entries[0].index != size:
+            raise StorageError(f"batch starts at {entries[0].index}, tree size is {size}")
+        if any(entry.ref is None for entry in entries):
+            raise StorageError("the appliance sequences stored events only (ref required)")
+        AuditLeaf.insert_many(
+            [(e.index, e.ref, e.leaf_hash) for e in entries],
+            fields=[AuditLeaf.leaf_index, AuditLeaf.event, AuditLeaf.leaf_hash],
+        ).execute()
+        if batch.nodes:
+            AuditNode.insert_many(
+                [(node.level, node.position, value) for node, value in batch.nodes],
+                fields=[AuditNode.level, AuditNode.position, AuditNode.hash],
+            ).execute()
+
+    def get_nodes(self, ids: Sequence[NodeId]) -> Sequence[bytes]:
+        found: dict[NodeId, bytes] = {}
+        leaves = sorted({node.position for node in ids if node.level == 0})
+        if leaves:
+            query = AuditLeaf.select(AuditLeaf.leaf_index, AuditLeaf.leaf_hash).where(
+                AuditLeaf.leaf_index.in_(leaves)
+            )
+            found.update({NodeId(0, row.leaf_index): bytes(row.leaf_hash) for row in query})
+        by_level: dict[int, list[int]] = {}
+        for node in ids:
+            if node.level > 0:
+                by_level.setdefault(node.level, []).append(node.position)
+        for level, positions in by_level.items():
+            query = AuditNode.select(AuditNode.position, AuditNode.hash).where(
+                (AuditNode.level == level) & AuditNode.position.in_(sorted(set(positions)))
+            )
+            found.update({NodeId(level, row.position): bytes(row.hash) for row in query})
+        try:
+            return [found[node] for node in ids]
+        except KeyError as missing:
+            raise StorageError(f"node {missing.args[0]} missing from audit_node") from None
+
+    def get_events(self, start: int, end: int) -> Sequence[bytes]:
+        query = (
+            AuditLeaf.select(AuditLeaf.leaf_index, AuditEventRow.canonical)
+            .join(AuditEventRow, on=(AuditLeaf.event == AuditEventRow.id))
+            .where((AuditLeaf.leaf_index >= start) & (AuditLeaf.leaf_index < end))
+            .order_by(AuditLeaf.leaf_index)
+            .tuples()
+        )
+        rows = list(query)
+        if [index for index, _ in rows] != list(range(start, end)):
+            raise StorageError(f"events [{start}, {end}) missing from the audit tables")
+        return [bytes(canonical) for _, canonical in rows]
+
+    def add_checkpoint(self, note: bytes) -> None:
+        checkpoint = parse_checkpoint(note)
+        AuditCheckpoint.insert(
+            tree_size=checkpoint.size, time_ms=checkpoint.time_ms, note=note.decode("utf-8")
+        ).execute()
+
+    def checkpoints(self) -> Sequence[bytes]:
+        query = AuditCheckpoint.select(AuditCheckpoint.note).order_by(AuditCheckpoint.id)
+        return [row.note.encode("utf-8") for row in query]
+
+    def latest_checkpoint(self) -> bytes | None:
+        row = AuditCheckpoint.select(AuditCheckpoint.note).order_by(
+            AuditCheckpoint.id.desc()
+        ).first()
+        return None if row is None else row.note.encode("utf-8")
