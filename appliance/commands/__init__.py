@@ -1,6 +1,7 @@
 """The `enclave` command group, one module per topic."""
 
 from appliance.cli import group as cli
+from appliance.commands import audit
 from appliance.commands import crypto
 from appliance.commands import instance
 from appliance.commands import keys
@@ -12,5 +13,6 @@ cli.add_command(instance.migrate)
 cli.add_command(serve.serve)
 cli.add_command(crypto.crypto)
 cli.add_command(keys.keys)
+cli.add_command(audit.audit)
 
 __all__ = ["cli"]

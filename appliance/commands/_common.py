@@ -34,3 +34,17 @@ def fail_cleanly(exc: Exception) -> click.ClickException:
     if type(exc).__name__ == "SelfTestFailed":  # appliance.app, not imported here
         return click.ClickException(str(exc))
     raise exc
+
+
+def bind_instance(data_dir: Path):  # type: ignore[no-untyped-def]
+    """Load the instance's settings, bind its database; return (settings, log identity)."""
+    from appliance.db import bind_database
+    from appliance.services.audit_log import AuditKeyError
+    from appliance.services.audit_log import load_identity
+
+    settings = load_instance_settings(data_dir)
+    bind_database(settings)
+    try:
+        return settings, load_identity(settings.keys_dir)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -58,14 +58,17 @@ def init(data_dir: Path, cipher: str, passphrase_file: Path | None, database_url
 def migrate(data_dir: Path) -> None:
     """Apply pending database migrations."""
     from appliance import migrations
-    from appliance.db import open_database
+    from appliance.commands._common import bind_instance
+    from appliance.db import db
+    from appliance.services.audit_log import sequence_pending
+    from appliance.services.instance import do_record_migrations
 
-    settings = load_instance_settings(data_dir)
-    database = open_database(settings)
-    try:
-        applied = migrations.migrate(database)
-    finally:
-        database.close()
+    _, identity = bind_instance(data_dir)
+    with db.connection_context():
+        applied = migrations.migrate(db.obj)
+    if applied:
+        do_record_migrations([f"{m.version:04d}_{m.name}" for m in applied])
+        sequence_pending(identity)
     for migration in applied:
         click.echo(f"applied {migration.version:04d} {migration.name}")
     if not applied:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from audit.events import EventType
+from audit.events import Target
 
 from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import fail_cleanly
@@ -39,13 +41,16 @@ def rotate(data_dir: Path, cipher: str | None) -> None:
     """Create a new current data key; older keys keep decrypting existing data."""
     from crypto.aead import Algorithm
 
+    from appliance.services.keys import do_rotate_data_key
+
     settings = load_instance_settings(data_dir)
     keyring = _keyring(data_dir)
     algorithm = Algorithm.from_label(cipher or settings.crypto.cipher)
-    try:
-        key_id = keyring.rotate(algorithm)
-    except Exception as exc:
-        raise fail_cleanly(exc) from None
+    actor, identity = _audited(data_dir)
+    key_id = _run_audited(
+        lambda: do_rotate_data_key(keyring, algorithm, actor=actor),
+        EventType.DATA_KEY_ROTATED, Target("data_key", "new"), identity, actor,
+    )
     click.echo(f"data key {key_id} ({algorithm.label}) is now current")
 
 
@@ -59,12 +64,38 @@ def destroy(data_dir: Path, key_id: int, yes: bool) -> None:
         raise click.ClickException(
             f"destroying key {key_id} makes its data unrecoverable; re-run with --yes to confirm"
         )
+    from appliance.services.keys import do_destroy_data_key
+
     keyring = _keyring(data_dir)
-    try:
-        keyring.destroy(key_id)
-    except Exception as exc:
-        raise fail_cleanly(exc) from None
+    actor, identity = _audited(data_dir)
+    _run_audited(
+        lambda: do_destroy_data_key(keyring, key_id, actor=actor),
+        EventType.DATA_KEY_DESTROYED, Target("data_key", str(key_id)), identity, actor,
+    )
     click.echo(f"data key {key_id} destroyed")
+
+
+def _audited(data_dir: Path):  # type: ignore[no-untyped-def]
+    from appliance.commands._common import bind_instance
+    from appliance.services.audit_trail import operator_actor
+
+    _, identity = bind_instance(data_dir)
+    return operator_actor(), identity
+
+
+def _run_audited(action, event, target, identity, actor):  # type: ignore[no-untyped-def]
+    """Run a key service; on an expected refusal audit it as a failure, then sequence."""
+    from appliance.services.audit_log import sequence_pending
+    from appliance.services.keys import do_record_refusal
+
+    try:
+        return action()
+    except Exception as exc:
+        error = fail_cleanly(exc)  # re-raises anything unexpected
+        do_record_refusal(event, target, error.message, actor=actor)
+        raise error from None
+    finally:
+        sequence_pending(identity)
 
 
 def _keyring(data_dir: Path):  # type: ignore[no-untyped-def]

@@ -101,9 +101,10 @@ def _protect_sqlite(database: Database) -> None:
 
 
 def _protect_postgresql(database: Database) -> None:
+    # psycopg2 reads % as a placeholder even without parameters, hence %%.
     database.execute_sql(
         "CREATE OR REPLACE FUNCTION enclave_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+        "BEGIN RAISE EXCEPTION '%% is append-only: %% refused', TG_TABLE_NAME, TG_OP "
         "USING ERRCODE = 'insufficient_privilege'; END $$"
     )
     for table in TABLES:

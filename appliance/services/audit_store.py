@@ -112,8 +112,10 @@ class DatabaseLogStorage:
             .tuples()
         )
         rows = list(query)
-        if [index for index, _ in rows] != list(range(start, end)):
-            raise StorageError(f"events [{start}, {end}) missing from the audit tables")
+        found = [index for index, _ in rows]
+        if found != list(range(start, end)):
+            missing = next(i for i, got in zip(range(start, end), [*found, None]) if i != got)
+            raise StorageError(f"leaf {missing} missing from the audit tables")
         return [bytes(canonical) for _, canonical in rows]
 
     def add_checkpoint(self, note: bytes) -> None:

@@ -61,3 +61,11 @@ def do_record_instance(
             target=Target("signing_key", verifier.key_id()),
             details={"algorithm": signer.algorithm, "purpose": "audit checkpoints"},
         )
+
+
+@mutation
+def do_record_migrations(names: Sequence[str]) -> None:
+    """Audit MIGRATION_APPLIED for each migration `enclave migrate` applied."""
+    actor = operator_actor()
+    for name in names:
+        record_audit(EventType.MIGRATION_APPLIED, actor=actor, target=Target("migration", name))

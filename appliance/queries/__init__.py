@@ -1,0 +1,1 @@
+"""Read-only queries returning plain values for transports. They never write."""
