@@ -65,3 +65,32 @@ def test_it_carries_socketio_over_websocket(server):
     # Engine.IO "open" packet: "0" followed by the handshake JSON.
     assert opening.startswith("0")
     assert "sid" in json.loads(opening[1:])
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "enclave-serve"])
+def test_it_audits_start_and_graceful_stop(instance_dir, kind):
+    from audit.events import EventType
+
+    from tests.appliance.audit_helpers import actions
+    from tests.appliance.audit_helpers import bind
+
+    port = free_port()
+    env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
+    command = (
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "appliance.wsgi:app"]
+        if kind == "gunicorn" else [str(BIN / "enclave"), "serve"]
+    )
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        poll(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=60,
+             what="server up")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+
+    bind(instance_dir)
+    recorded = actions()
+    assert EventType.SERVER_STARTED in recorded
+    assert EventType.HEARTBEAT in recorded  # the audit job ran at start
+    assert recorded[-1] == EventType.SERVER_STOPPED
