@@ -6,8 +6,6 @@ import logging
 from collections.abc import Callable
 from collections.abc import Sequence
 
-from crypto.selftest import SelfTestResult
-from crypto.selftest import run_selftest
 from flask import Flask
 from flask import g
 from flask import request
@@ -20,6 +18,8 @@ from appliance.http import register_blueprints
 from appliance.instance import load_keyring
 from appliance.runtime import Runtime
 from appliance.settings import Settings
+from crypto.selftest import SelfTestResult
+from crypto.selftest import run_selftest
 
 log = logging.getLogger(__name__)
 

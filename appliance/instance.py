@@ -25,12 +25,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.aead import Algorithm
-from crypto.hashing import HASH_NAMES
-from crypto.keys import KdfParams
-from crypto.keys import KeyEncryptionKey
-from crypto.keyring import KeyRing
-
 from appliance import migrations
 from appliance.db import bind_database
 from appliance.services.audit_log import LogIdentity
@@ -42,11 +36,16 @@ from appliance.services.instance import do_record_instance
 from appliance.settings import INSTANCE_FILE
 from appliance.settings import Settings
 from appliance.settings import load_settings
+from crypto.aead import Algorithm
+from crypto.hashing import HASH_NAMES
+from crypto.keyring import KeyRing
+from crypto.keys import KdfParams
+from crypto.keys import KeyEncryptionKey
 
 KEK_FILE = "kek.key"
 KDF_PARAMS_FILE = "kek.params.json"
 KEYSTORE_FILE = "keystore.json"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class InstanceError(Exception):

@@ -12,14 +12,18 @@ import time
 
 
 class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
+    @staticmethod
+    def converter(seconds: float | None, /) -> time.struct_time:
+        return time.gmtime(seconds)
 
 
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        _UTCFormatter("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s",
-                      datefmt="%Y-%m-%dT%H:%M:%S")
+        _UTCFormatter(
+            "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%S",
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

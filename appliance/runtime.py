@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crypto.keyring import KeyRing
-from crypto.selftest import SelfTestResult
 from flask import current_app
 from peewee import Database
 
 from appliance.settings import Settings
+from crypto.keyring import KeyRing
+from crypto.selftest import SelfTestResult
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,9 @@ def _parse_env(key: str, raw: str, origin: str) -> Any:
     kind = SCHEMA[key].kind
     if kind is bool:
         if raw not in ("true", "false"):
-            raise SettingsError(f"{key}: invalid value {raw!r} from {origin}: expected true or false")
+            raise SettingsError(
+                f"{key}: invalid value {raw!r} from {origin}: expected true or false"
+            )
         return raw == "true"
     if kind is int:
         try:

@@ -32,7 +32,7 @@ errorlog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 
 
-def worker_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+def worker_exit(server, worker):
     """Audit the worker's graceful stop (SIGTERM/SIGINT/SIGQUIT reach here; SIGKILL cannot)."""
     import sys
 

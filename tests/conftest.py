@@ -38,8 +38,9 @@ def client(app):
 def _postgres_admin():
     import psycopg2
 
-    return psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                            connect_timeout=3)
+    return psycopg2.connect(
+        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
+    )
 
 
 @pytest.fixture

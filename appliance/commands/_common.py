@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from crypto.errors import CryptoError
 
 from appliance.instance import InstanceError
+from appliance.services.audit_log import LogIdentity
 from appliance.settings import INSTANCE_FILE
 from appliance.settings import Settings
 from appliance.settings import SettingsError
 from appliance.settings import load_settings
+from crypto.errors import CryptoError
 
 
 def load_instance_settings(data_dir: Path) -> Settings:
@@ -36,7 +37,7 @@ def fail_cleanly(exc: Exception) -> click.ClickException:
     raise exc
 
 
-def bind_instance(data_dir: Path):  # type: ignore[no-untyped-def]
+def bind_instance(data_dir: Path) -> tuple[Settings, LogIdentity]:
     """Load the instance's settings, bind its database; return (settings, log identity)."""
     from appliance.db import bind_database
     from appliance.services.audit_log import AuditKeyError

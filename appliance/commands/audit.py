@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 import click
 
 from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import bind_instance
 
+if TYPE_CHECKING:
+    from appliance.queries.audit import AuditFilter
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 FORMATS = ("table", "jsonl")
 
 
@@ -37,11 +45,16 @@ def _time(value: str | None, *, end: bool) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def _filter_options(command):  # type: ignore[no-untyped-def]
+def _filter_options(command: Command) -> Command:
     options = [
-        click.option("--from", "from_", metavar="WHEN", help="From this ISO-8601 time (inclusive)."),
-        click.option("--to", metavar="WHEN", help="Until this ISO-8601 time (exclusive; a date "
-                     "alone includes that day)."),
+        click.option(
+            "--from", "from_", metavar="WHEN", help="From this ISO-8601 time (inclusive)."
+        ),
+        click.option(
+            "--to",
+            metavar="WHEN",
+            help="Until this ISO-8601 time (exclusive; a date alone includes that day).",
+        ),
         click.option("--actor", help="Actor id, e.g. agent:alice or os:root@host."),
         click.option("--action", help="Event name (LOGIN_FAILED) or code (302)."),
         click.option("--target", help="Target type, or type:id (data_key:2)."),
@@ -52,17 +65,25 @@ def _filter_options(command):  # type: ignore[no-untyped-def]
     return command
 
 
-def _selection(from_, to, actor, action, target, result):  # type: ignore[no-untyped-def]
-    from audit.events import EventType
-
+def _selection(
+    from_: str | None,
+    to: str | None,
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    result: str | None,
+) -> AuditFilter:
     from appliance.queries.audit import AuditFilter
+    from audit.events import EventType
 
     kind = None
     if action is not None:
         try:
             kind = EventType(int(action)) if action.isdigit() else EventType[action.upper()]
         except (KeyError, ValueError):
-            raise click.BadParameter(f"unknown audit action {action!r}", param_hint="--action") from None
+            raise click.BadParameter(
+                f"unknown audit action {action!r}", param_hint="--action"
+            ) from None
     target_type, _, target_id = (target or "").partition(":")
     return AuditFilter(
         from_ms=_time(from_, end=False),
@@ -80,20 +101,34 @@ def _selection(from_, to, actor, action, target, result):  # type: ignore[no-unt
 @_filter_options
 @click.option("--format", "format_", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
-def search(data_dir: Path, from_, to, actor, action, target, result, format_: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def search(
+    data_dir: Path,
+    from_: str | None,
+    to: str | None,
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    result: str | None,
+    format_: str,
+    limit: int,
+) -> None:
     """Search audit events by time, actor, action, target and result (the search is audited)."""
-    from audit.canonical import event_to_json
-
     from appliance.services.audit_access import check_search
     from appliance.services.audit_trail import operator_actor
+    from audit.canonical import event_to_json
 
     selection = _selection(from_, to, actor, action, target, result)
     bind_instance(data_dir)
     found = check_search(selection, limit=limit, actor=operator_actor())
     if format_ == "jsonl":
         for item in found:
-            click.echo(json.dumps({"leaf_index": item.leaf_index, **event_to_json(item.event)},
-                                  ensure_ascii=False, sort_keys=True))
+            click.echo(
+                json.dumps(
+                    {"leaf_index": item.leaf_index, **event_to_json(item.event)},
+                    ensure_ascii=False,
+                    sort_keys=True,
+                )
+            )
         return
     click.echo(f"{'LEAF':>6}  {'TIME (UTC)':<24} {'ACTION':<22} {'RESULT':<8} {'ACTOR':<28} TARGET")
     for item in found:
@@ -101,8 +136,10 @@ def search(data_dir: Path, from_, to, actor, action, target, result, format_: st
         leaf = "-" if item.leaf_index is None else str(item.leaf_index)
         time = datetime.fromtimestamp(event.time_ms / 1000, UTC).isoformat(timespec="milliseconds")
         outcome = "success" if event.result.ok else "failure"
-        click.echo(f"{leaf:>6}  {time[:23]:<24} {event.action.name:<22} {outcome:<8} "
-                   f"{event.actor.id:<28} {event.target.type}:{event.target.id}")
+        click.echo(
+            f"{leaf:>6}  {time[:23]:<24} {event.action.name:<22} {outcome:<8} "
+            f"{event.actor.id:<28} {event.target.type}:{event.target.id}"
+        )
     if len(found) == limit:
         click.echo(f"(stopped at --limit {limit}; narrow the filters or raise the limit)", err=True)
 
@@ -110,9 +147,22 @@ def search(data_dir: Path, from_, to, actor, action, target, result, format_: st
 @audit.command()
 @DATA_DIR_OPTION
 @_filter_options
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Bundle file to write (a tar archive).")
-def export(data_dir: Path, from_, to, actor, action, target, result, out: Path) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Bundle file to write (a tar archive).",
+)
+def export(
+    data_dir: Path,
+    from_: str | None,
+    to: str | None,
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    result: str | None,
+    out: Path,
+) -> None:
     """Export matching events with inclusion proofs, signed checkpoints and a signed manifest."""
     from appliance.services.audit_access import NothingToExport
     from appliance.services.audit_access import check_export
@@ -159,8 +209,11 @@ def checkpoint(data_dir: Path) -> None:
 
 @audit.command()
 @DATA_DIR_OPTION
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the public keys here as PEM files (default: print them).")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the public keys here as PEM files (default: print them).",
+)
 def keys(data_dir: Path, out_dir: Path | None) -> None:
     """Show the checkpoint signing public keys, for auditors to pin (--trusted-key)."""
     _, identity = bind_instance(data_dir)

@@ -40,11 +40,10 @@ def selftest(data_dir: Path | None) -> None:
 
 
 def _check_keystore(data_dir: Path) -> bool:
-    from crypto.errors import CryptoError
-
     from appliance.commands._common import load_instance_settings
     from appliance.instance import InstanceError
     from appliance.instance import load_keyring
+    from crypto.errors import CryptoError
 
     settings = load_instance_settings(data_dir)
     name = "instance keystore opens and round-trips"

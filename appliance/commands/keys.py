@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import click
-from audit.events import EventType
-from audit.events import Target
 
 from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import fail_cleanly
 from appliance.commands._common import load_instance_settings
+from audit.events import Actor
+from audit.events import EventType
+from audit.events import Target
+
+if TYPE_CHECKING:
+    from appliance.services.audit_log import LogIdentity
+    from crypto.keyring import KeyRing
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -25,8 +35,10 @@ def list_keys(data_dir: Path) -> None:
     keyring = _keyring(data_dir)
     for key in keyring.describe():
         current = "  (current)" if key["id"] == keyring.current_key_id else ""
-        click.echo(f"{key['id']:>4}  {key['algorithm']:<12} {key['status']:<10} "
-                   f"{key['created_at']}{current}")
+        click.echo(
+            f"{key['id']:>4}  {key['algorithm']:<12} {key['status']:<10} "
+            f"{key['created_at']}{current}"
+        )
 
 
 @keys.command()
@@ -39,9 +51,8 @@ def list_keys(data_dir: Path) -> None:
 )
 def rotate(data_dir: Path, cipher: str | None) -> None:
     """Create a new current data key; older keys keep decrypting existing data."""
-    from crypto.aead import Algorithm
-
     from appliance.services.keys import do_rotate_data_key
+    from crypto.aead import Algorithm
 
     settings = load_instance_settings(data_dir)
     keyring = _keyring(data_dir)
@@ -49,7 +60,10 @@ def rotate(data_dir: Path, cipher: str | None) -> None:
     actor, identity = _audited(data_dir)
     key_id = _run_audited(
         lambda: do_rotate_data_key(keyring, algorithm, actor=actor),
-        EventType.DATA_KEY_ROTATED, Target("data_key", "new"), identity, actor,
+        EventType.DATA_KEY_ROTATED,
+        Target("data_key", "new"),
+        identity,
+        actor,
     )
     click.echo(f"data key {key_id} ({algorithm.label}) is now current")
 
@@ -70,12 +84,15 @@ def destroy(data_dir: Path, key_id: int, yes: bool) -> None:
     actor, identity = _audited(data_dir)
     _run_audited(
         lambda: do_destroy_data_key(keyring, key_id, actor=actor),
-        EventType.DATA_KEY_DESTROYED, Target("data_key", str(key_id)), identity, actor,
+        EventType.DATA_KEY_DESTROYED,
+        Target("data_key", str(key_id)),
+        identity,
+        actor,
     )
     click.echo(f"data key {key_id} destroyed")
 
 
-def _audited(data_dir: Path):  # type: ignore[no-untyped-def]
+def _audited(data_dir: Path) -> tuple[Actor, LogIdentity]:
     from appliance.commands._common import bind_instance
     from appliance.services.audit_trail import operator_actor
 
@@ -83,7 +100,9 @@ def _audited(data_dir: Path):  # type: ignore[no-untyped-def]
     return operator_actor(), identity
 
 
-def _run_audited(action, event, target, identity, actor):  # type: ignore[no-untyped-def]
+def _run_audited(
+    action: Callable[[], T], event: EventType, target: Target, identity: LogIdentity, actor: Actor
+) -> T:
     """Run a key service; on an expected refusal audit it as a failure, then sequence."""
     from appliance.services.audit_log import sequence_pending
     from appliance.services.keys import do_record_refusal
@@ -98,7 +117,7 @@ def _run_audited(action, event, target, identity, actor):  # type: ignore[no-unt
         sequence_pending(identity)
 
 
-def _keyring(data_dir: Path):  # type: ignore[no-untyped-def]
+def _keyring(data_dir: Path) -> KeyRing:
     from appliance.instance import load_keyring
 
     settings = load_instance_settings(data_dir)

@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from peewee import CharField
 from peewee import Database
@@ -41,7 +42,7 @@ def available() -> list[Migration]:
     return found
 
 
-def _ledger(database: Database) -> type[Model]:
+def _ledger(database: Database) -> Any:  # a peewee model class
     class SchemaMigration(Model):
         version = IntegerField(primary_key=True)
         name = CharField()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from audit.canonical import event_from_canonical
-from audit.events import AuditEvent
-from audit.events import EventType
-from audit.events import JSONValue
 from peewee import JOIN
 from peewee import Expression
 
 from appliance.models import AuditEventRow
 from appliance.models import AuditLeaf
+from audit.canonical import event_from_canonical
+from audit.events import AuditEvent
+from audit.events import EventType
+from audit.events import JSONValue
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,10 @@ def search_events(selection: AuditFilter, limit: int) -> list[FoundEvent]:
         .limit(limit)
         .tuples()
     )
+    rows = cast(list[tuple[bytes, int | None]], list(query))
     return [
         FoundEvent(leaf_index=index, event=event_from_canonical(bytes(canonical)))
-        for canonical, index in query
+        for canonical, index in rows
     ]
 
 
@@ -90,4 +92,4 @@ def leaf_indexes_matching(selection: AuditFilter) -> list[int]:
         .order_by(AuditLeaf.leaf_index)
         .tuples()
     )
-    return [index for (index,) in query]
+    return [index for (index,) in cast(list[tuple[int]], list(query))]

@@ -62,7 +62,9 @@ def mutation(func: Callable[P, R]) -> Callable[P, R]:
             with db.connection_context(), db.atomic():
                 result = func(*args, **kwargs)
                 if not _state.audited:
-                    raise UnauditedMutation(f"{func.__qualname__} changed state without an audit event")
+                    raise UnauditedMutation(
+                        f"{func.__qualname__} changed state without an audit event"
+                    )
             callbacks = _state.pending
         finally:
             _state.pending = None

@@ -7,13 +7,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.bundle import write_bundle
-from audit.events import Actor
-from audit.events import EventType
-from audit.events import JSONValue
-from audit.events import Target
-from audit.integrity import VerificationReport
-
 from appliance import clock
 from appliance.db import db
 from appliance.queries.audit import AuditFilter
@@ -26,6 +19,12 @@ from appliance.services.audit_log import open_log
 from appliance.services.audit_log import sequence_pending
 from appliance.services.audit_log import sign_checkpoint_if_grown
 from appliance.services.audit_trail import record_audit
+from audit.bundle import write_bundle
+from audit.events import Actor
+from audit.events import EventType
+from audit.events import JSONValue
+from audit.events import Target
+from audit.integrity import VerificationReport
 
 
 class NothingToExport(Exception):
@@ -81,12 +80,20 @@ def check_export(
         if not indexes:
             failure = "no audit events match the filters"
             do_record_audit_access(
-                EventType.AUDIT_EXPORTED, actor=actor, target=Target("audit_log", "export"),
-                details={"filter": selection.describe()}, ok=False, reason=failure,
+                EventType.AUDIT_EXPORTED,
+                actor=actor,
+                target=Target("audit_log", "export"),
+                details={"filter": selection.describe()},
+                ok=False,
+                reason=failure,
             )
             raise NothingToExport(failure)
         write_bundle(
-            open_log(identity), indexes, out, identity.signers, identity.origin,
+            open_log(identity),
+            indexes,
+            out,
+            identity.signers,
+            identity.origin,
             created_ms=clock.now_ms(),
         )
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
@@ -94,8 +101,13 @@ def check_export(
         EventType.AUDIT_EXPORTED,
         actor=actor,
         target=Target("audit_bundle", digest),
-        details={"filter": selection.describe(), "events": len(indexes), "file": out.name,
-                 "first_leaf": indexes[0], "last_leaf": indexes[-1]},
+        details={
+            "filter": selection.describe(),
+            "events": len(indexes),
+            "file": out.name,
+            "first_leaf": indexes[0],
+            "last_leaf": indexes[-1],
+        },
     )
     sequence_pending(identity)
     return ExportResult(out, len(indexes), digest)

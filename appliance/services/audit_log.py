@@ -10,12 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.checkpoint import Checkpoint
-from audit.log import MerkleLog
-from crypto.signing import Signer
-from crypto.signing import Verifier
-from crypto.signing import generate_signer
-from crypto.signing import load_signer_pem
 from peewee import Database
 
 from appliance import clock
@@ -23,6 +17,12 @@ from appliance.db import db
 from appliance.models import AuditMeta
 from appliance.services.audit_store import DatabaseLogStorage
 from appliance.services.audit_store import sequencer_transaction
+from audit.checkpoint import Checkpoint
+from audit.log import MerkleLog
+from crypto.signing import Signer
+from crypto.signing import Verifier
+from crypto.signing import generate_signer
+from crypto.signing import load_signer_pem
 
 # Checkpoints are signed with both: SM2 for 密评, Ed25519 for everyone else.
 SIGNING_KEY_FILES = {"sm2": "audit-sm2.pem", "ed25519": "audit-ed25519.pem"}
@@ -71,7 +71,9 @@ def load_signing_keys(keys_dir: Path) -> tuple[Signer, ...]:
         try:
             signers.append(load_signer_pem((keys_dir / name).read_bytes()))
         except OSError as exc:
-            raise AuditKeyError(f"cannot read checkpoint key {keys_dir / name}: {exc.strerror}") from None
+            raise AuditKeyError(
+                f"cannot read checkpoint key {keys_dir / name}: {exc.strerror}"
+            ) from None
     return tuple(signers)
 
 

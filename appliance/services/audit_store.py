@@ -11,12 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
+from typing import cast
 
-from audit.checkpoint import parse_checkpoint
-from audit.errors import StorageError
-from audit.storage import Batch
-from audit.storage import PendingEvent
-from audit.tree import NodeId
 from peewee import JOIN
 from peewee import Database
 from peewee import PostgresqlDatabase
@@ -26,6 +22,11 @@ from appliance.models import AuditCheckpoint
 from appliance.models import AuditEventRow
 from appliance.models import AuditLeaf
 from appliance.models import AuditNode
+from audit.checkpoint import parse_checkpoint
+from audit.errors import StorageError
+from audit.storage import Batch
+from audit.storage import PendingEvent
+from audit.tree import NodeId
 
 # pg_advisory_xact_lock key for "the audit sequencer"; any constant unique to us.
 _SEQUENCER_LOCK = 0x656E636C  # "encl"
@@ -94,10 +95,10 @@ class DatabaseLogStorage:
             if node.level > 0:
                 by_level.setdefault(node.level, []).append(node.position)
         for level, positions in by_level.items():
-            query = AuditNode.select(AuditNode.position, AuditNode.hash).where(
+            nodes = AuditNode.select(AuditNode.position, AuditNode.hash).where(
                 (AuditNode.level == level) & AuditNode.position.in_(sorted(set(positions)))
             )
-            found.update({NodeId(level, row.position): bytes(row.hash) for row in query})
+            found.update({NodeId(level, row.position): bytes(row.hash) for row in nodes})
         try:
             return [found[node] for node in ids]
         except KeyError as missing:
@@ -111,10 +112,12 @@ class DatabaseLogStorage:
             .order_by(AuditLeaf.leaf_index)
             .tuples()
         )
-        rows = list(query)
+        rows = cast(list[tuple[int, bytes]], list(query))
         found = [index for index, _ in rows]
         if found != list(range(start, end)):
-            missing = next(i for i, got in zip(range(start, end), [*found, None]) if i != got)
+            missing = next(
+                i for i, got in zip(range(start, end), [*found, None], strict=False) if i != got
+            )
             raise StorageError(f"leaf {missing} missing from the audit tables")
         return [bytes(canonical) for _, canonical in rows]
 
@@ -129,7 +132,7 @@ class DatabaseLogStorage:
         return [row.note.encode("utf-8") for row in query]
 
     def latest_checkpoint(self) -> bytes | None:
-        row = AuditCheckpoint.select(AuditCheckpoint.note).order_by(
-            AuditCheckpoint.id.desc()
-        ).first()
+        row = (
+            AuditCheckpoint.select(AuditCheckpoint.note).order_by(AuditCheckpoint.id.desc()).first()
+        )
         return None if row is None else row.note.encode("utf-8")

@@ -11,6 +11,10 @@ import getpass
 import socket
 from collections.abc import Mapping
 
+from appliance import clock
+from appliance.models import AuditEventRow
+from appliance.services._uow import in_mutation
+from appliance.services._uow import mark_audited
 from audit.canonical import canonical_bytes
 from audit.events import Actor
 from audit.events import AuditEvent
@@ -18,11 +22,6 @@ from audit.events import EventType
 from audit.events import JSONValue
 from audit.events import Result
 from audit.events import Target
-
-from appliance import clock
-from appliance.models import AuditEventRow
-from appliance.services._uow import in_mutation
-from appliance.services._uow import mark_audited
 
 
 def operator_actor() -> Actor:

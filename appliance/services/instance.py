@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audit.events import EventType
-from audit.events import Target
-from crypto.signing import Signer
-
 from appliance import clock
 from appliance.models import AuditMeta
 from appliance.models import Instance
@@ -15,6 +11,9 @@ from appliance.services._uow import mutation
 from appliance.services.audit_trail import operator_actor
 from appliance.services.audit_trail import record_audit
 from appliance.version import __version__
+from audit.events import EventType
+from audit.events import Target
+from crypto.signing import Signer
 
 
 @mutation
@@ -42,8 +41,13 @@ def do_record_instance(
         EventType.INSTANCE_INITIALIZED,
         actor=actor,
         target=Target("instance", instance_id),
-        details={"version": __version__, "cipher": cipher, "kek_source": kek_source,
-                 "audit_hash": hash_name, "origin": origin},
+        details={
+            "version": __version__,
+            "cipher": cipher,
+            "kek_source": kek_source,
+            "audit_hash": hash_name,
+            "origin": origin,
+        },
     )
     for name in migrations:
         record_audit(EventType.MIGRATION_APPLIED, actor=actor, target=Target("migration", name))

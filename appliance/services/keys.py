@@ -11,14 +11,13 @@ against `enclave audit search --action DATA_KEY_ROTATED` shows it.
 
 from __future__ import annotations
 
+from appliance.services._uow import mutation
+from appliance.services.audit_trail import record_audit
 from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
 from crypto.aead import Algorithm
 from crypto.keyring import KeyRing
-
-from appliance.services._uow import mutation
-from appliance.services.audit_trail import record_audit
 
 
 @mutation

@@ -15,12 +15,6 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from audit.canonical import event_from_canonical
-from audit.events import EventType
-from audit.events import JSONValue
-from audit.events import Target
-from crypto.hashing import BlindIndex
-
 from appliance.models import AuditEventRow
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
@@ -30,6 +24,11 @@ from appliance.settings import SECTIONS
 from appliance.settings import Settings
 from appliance.settings import redact_url
 from appliance.version import __version__
+from audit.canonical import event_from_canonical
+from audit.events import EventType
+from audit.events import JSONValue
+from audit.events import Target
+from crypto.hashing import BlindIndex
 
 
 def settings_fingerprint(settings: Settings, blind: BlindIndex) -> dict[str, JSONValue]:
@@ -73,9 +72,11 @@ def do_record_server_start(settings: Settings, blind: BlindIndex, *, server: str
         for key in sorted(set(previous) | set(current)):
             if previous.get(key) != current.get(key):
                 secret = key in SCHEMA and SCHEMA[key].secret
-                changed[key] = "changed (secret)" if secret else {
-                    "old": previous.get(key), "new": current.get(key)
-                }
+                changed[key] = (
+                    "changed (secret)"
+                    if secret
+                    else {"old": previous.get(key), "new": current.get(key)}
+                )
         record_audit(
             EventType.SETTINGS_CHANGED, actor=actor, target=target, details={"changed": changed}
         )

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.canonical import event_from_canonical
-from audit.events import Actor
-from audit.events import AuditEvent
-from audit.events import EventType
-from audit.events import Target
-
 from appliance.db import bind_database
 from appliance.db import db
 from appliance.models import AuditEventRow
@@ -17,6 +11,11 @@ from appliance.services.audit_access import do_record_audit_access
 from appliance.services.audit_log import LogIdentity
 from appliance.services.audit_log import load_identity
 from appliance.settings import load_settings
+from audit.canonical import event_from_canonical
+from audit.events import Actor
+from audit.events import AuditEvent
+from audit.events import EventType
+from audit.events import Target
 
 AUDITOR = Actor(id="auditor:ann", role="audit_admin", ip="10.0.0.9", session_id="s-1")
 

@@ -17,8 +17,7 @@ VERIFY = str(Path(sys.executable).parent / "enclave-audit-verify")
 def verify(*args):
     import subprocess
 
-    return subprocess.run([VERIFY, *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([VERIFY, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -45,7 +44,9 @@ def test_it_searches_by_action_target_result_actor_and_time(data_dir):
     assert "current" in refused["result"]["reason"]
 
     assert [e["action_name"] for e in search(data_dir, "--target", "data_key:2")] == [
-        "DATA_KEY_ROTATED", "DATA_KEY_DESTROYED"]
+        "DATA_KEY_ROTATED",
+        "DATA_KEY_DESTROYED",
+    ]
     assert search(data_dir, "--action", "202") == search(data_dir, "--action", "DATA_KEY_ROTATED")
     assert search(data_dir, "--actor", "nobody:at-all") == []
     assert search(data_dir, "--from", "2100-01-01") == []
@@ -69,8 +70,7 @@ def test_it_prints_a_table_by_default(data_dir):
 
 
 def test_it_rejects_an_unknown_action(data_dir):
-    result = enclave("audit", "search", "--data-dir", str(data_dir), "--action", "NAP",
-                     check=False)
+    result = enclave("audit", "search", "--data-dir", str(data_dir), "--action", "NAP", check=False)
 
     assert result.returncode == 2
     assert "unknown audit action 'NAP'" in result.stderr
@@ -95,13 +95,25 @@ def test_it_accepts_pinned_keys_and_rejects_foreign_ones(data_dir, tmp_path):
     enclave("audit", "export", "--data-dir", str(data_dir), "--out", str(bundle))
     enclave("audit", "keys", "--data-dir", str(data_dir), "--out-dir", str(tmp_path / "ours"))
     enclave("init", "--data-dir", str(tmp_path / "other"))
-    enclave("audit", "keys", "--data-dir", str(tmp_path / "other"), "--out-dir",
-            str(tmp_path / "theirs"))
+    enclave(
+        "audit",
+        "keys",
+        "--data-dir",
+        str(tmp_path / "other"),
+        "--out-dir",
+        str(tmp_path / "theirs"),
+    )
 
-    pinned = verify(str(bundle), "--trusted-key", str(tmp_path / "ours" / "audit-sm2.pub.pem"),
-                    "--trusted-key", str(tmp_path / "ours" / "audit-ed25519.pub.pem"))
-    foreign = verify(str(bundle), "--trusted-key",
-                     str(tmp_path / "theirs" / "audit-ed25519.pub.pem"))
+    pinned = verify(
+        str(bundle),
+        "--trusted-key",
+        str(tmp_path / "ours" / "audit-sm2.pub.pem"),
+        "--trusted-key",
+        str(tmp_path / "ours" / "audit-ed25519.pub.pem"),
+    )
+    foreign = verify(
+        str(bundle), "--trusted-key", str(tmp_path / "theirs" / "audit-ed25519.pub.pem")
+    )
 
     assert pinned.returncode == 0, pinned.stdout
     assert "taken from the bundle" not in pinned.stdout
@@ -148,8 +160,17 @@ def test_it_calls_a_non_bundle_unusable(tmp_path):
 
 
 def test_it_refuses_an_export_with_nothing_to_export_and_audits_the_attempt(data_dir, tmp_path):
-    result = enclave("audit", "export", "--data-dir", str(data_dir), "--from", "2100-01-01",
-                     "--out", str(tmp_path / "none.tar"), check=False)
+    result = enclave(
+        "audit",
+        "export",
+        "--data-dir",
+        str(data_dir),
+        "--from",
+        "2100-01-01",
+        "--out",
+        str(tmp_path / "none.tar"),
+        check=False,
+    )
 
     assert result.returncode == 1
     assert "no audit events match" in result.stderr

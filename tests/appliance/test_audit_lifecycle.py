@@ -2,18 +2,17 @@
 
 import dataclasses
 
-from audit.canonical import canonical_bytes
-from audit.events import EventType
-
+from appliance.db import db
 from appliance.instance import load_keyring
 from appliance.jobs import AuditJobs
 from appliance.services.audit_log import open_log
 from appliance.services.lifecycle import do_record_server_start
 from appliance.settings import load_settings
+from audit.canonical import canonical_bytes
+from audit.events import EventType
 from tests.appliance.audit_helpers import actions
 from tests.appliance.audit_helpers import all_events
 from tests.appliance.audit_helpers import bind
-from appliance.db import db
 
 
 def start(instance_dir, **overrides):
@@ -66,8 +65,13 @@ def test_it_records_no_change_when_nothing_changed(instance_dir):
 
 def test_it_runs_heartbeat_sequencer_and_checkpoints_when_due(instance_dir):
     identity = bind(instance_dir)
-    jobs = AuditJobs(identity, sequencer_interval_ms=500, checkpoint_interval_ms=60_000,
-                     heartbeat_interval_ms=300_000, server="test")
+    jobs = AuditJobs(
+        identity,
+        sequencer_interval_ms=500,
+        checkpoint_interval_ms=60_000,
+        heartbeat_interval_ms=300_000,
+        server="test",
+    )
     with db.connection_context():
         checkpoints_before = len(open_log(identity).checkpoints())
 
@@ -92,8 +96,13 @@ def test_it_runs_heartbeat_sequencer_and_checkpoints_when_due(instance_dir):
 
 def test_it_signs_no_checkpoint_when_the_log_has_not_grown(instance_dir):
     identity = bind(instance_dir)
-    jobs = AuditJobs(identity, sequencer_interval_ms=500, checkpoint_interval_ms=1,
-                     heartbeat_interval_ms=10**12, server="test")
+    jobs = AuditJobs(
+        identity,
+        sequencer_interval_ms=500,
+        checkpoint_interval_ms=1,
+        heartbeat_interval_ms=10**12,
+        server="test",
+    )
     jobs.run_due(now_ms=1)  # heartbeat + sequence + checkpoint
     with db.connection_context():
         signed = len(open_log(identity).checkpoints())

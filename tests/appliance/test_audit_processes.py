@@ -6,8 +6,8 @@ from pathlib import Path
 
 from appliance.db import db
 from appliance.instance import init_instance
-from appliance.services.audit_log import open_log
 from appliance.services.audit_access import check_verify
+from appliance.services.audit_log import open_log
 from tests.appliance.audit_helpers import AUDITOR
 from tests.appliance.audit_helpers import actions
 from tests.appliance.audit_helpers import bind
@@ -36,8 +36,12 @@ def test_it_keeps_one_consistent_tree_across_processes(tmp_path, postgres_url):
     per_process = 60
 
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(instance), str(w), str(per_process)],
-                         cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(instance), str(w), str(per_process)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for w in (1, 2)
     ]
     for worker in workers:

@@ -1,10 +1,10 @@
 """/healthz and /readyz, and the one JSON error shape."""
 
 import pytest
-from crypto.selftest import SelfTestResult
 
 from appliance import create_app
 from appliance.app import SelfTestFailed
+from crypto.selftest import SelfTestResult
 
 
 def test_it_answers_healthz(client):

@@ -3,8 +3,6 @@
 import stat
 
 import pytest
-from crypto.aead import Algorithm
-from crypto.errors import CryptoError
 
 from appliance import migrations
 from appliance.db import open_database
@@ -13,6 +11,8 @@ from appliance.instance import init_instance
 from appliance.instance import load_keyring
 from appliance.models import Instance
 from appliance.settings import load_settings
+from crypto.aead import Algorithm
+from crypto.errors import CryptoError
 
 
 def mode(path):
@@ -25,8 +25,13 @@ def test_it_creates_settings_keys_and_database(tmp_path):
 
     assert mode(root) == 0o700
     assert mode(root / "keys") == 0o700
-    for name in ("enclave.toml", "enclave.db", "keys/kek.key", "keys/keystore.json",
-                 "keys/secret_key"):
+    for name in (
+        "enclave.toml",
+        "enclave.db",
+        "keys/kek.key",
+        "keys/keystore.json",
+        "keys/secret_key",
+    ):
         assert mode(root / name) == 0o600, name
     settings = load_settings(root, environ={})
     assert settings.crypto.cipher == "sm4-gcm"
@@ -51,8 +56,9 @@ def test_it_derives_the_kek_from_a_passphrase(tmp_path):
 
     assert not (root / "keys" / "kek.key").exists()
     assert mode(root / "keys" / "kek.params.json") == 0o600
-    right = load_settings(root, environ={},
-                          overrides={"crypto.kek_passphrase": "correct horse battery"})
+    right = load_settings(
+        root, environ={}, overrides={"crypto.kek_passphrase": "correct horse battery"}
+    )
     keyring = load_keyring(right)
     assert keyring.current_key_id >= 1
     wrong = load_settings(root, environ={}, overrides={"crypto.kek_passphrase": "wrong"})

@@ -24,12 +24,22 @@ def server(instance_dir, request):
     port = free_port()
     env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
     if request.param == "gunicorn":
-        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-                   "appliance.wsgi:app"]
+        command = [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "config" / "gunicorn.conf.py"),
+            "appliance.wsgi:app",
+        ]
     else:
         command = [str(BIN / "enclave"), "serve"]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         poll(lambda: http_get(base + "/healthz")[0] == 200, timeout=60, what=f"{command[0]} up")
@@ -70,21 +80,35 @@ def test_it_carries_socketio_over_websocket(server):
 @pytest.mark.parametrize("kind", ["gunicorn", "enclave-serve"])
 def test_it_audits_start_and_graceful_stop(instance_dir, kind):
     from audit.events import EventType
-
     from tests.appliance.audit_helpers import actions
     from tests.appliance.audit_helpers import bind
 
     port = free_port()
     env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
     command = (
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"), "appliance.wsgi:app"]
-        if kind == "gunicorn" else [str(BIN / "enclave"), "serve"]
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "config" / "gunicorn.conf.py"),
+            "appliance.wsgi:app",
+        ]
+        if kind == "gunicorn"
+        else [str(BIN / "enclave"), "serve"]
     )
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        poll(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=60,
-             what="server up")
+        poll(
+            lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
+            timeout=60,
+            what="server up",
+        )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         assert process.wait(timeout=60) == 0

@@ -109,7 +109,11 @@ def test_it_never_shows_secrets_in_repr(tmp_path):
         ("", {"ENCLAVE_SERVER_PORT": "eighty"}, "server.port: invalid value 'eighty'"),
         ("", {"ENCLAVE_SERVER_BEHIND_TLS": "yes"}, "server.behind_tls: invalid value 'yes'"),
         ("", {"ENCLAVE_LOGGING_LEVEL": "LOUD"}, "logging.level: invalid value 'LOUD'"),
-        ("", {"ENCLAVE_SERVER_PORT_FILE": "/x"}, "server.port_file: unknown setting in ENCLAVE_SERVER_PORT_FILE"),
+        (
+            "",
+            {"ENCLAVE_SERVER_PORT_FILE": "/x"},
+            "server.port_file: unknown setting in ENCLAVE_SERVER_PORT_FILE",
+        ),
         ("[server\n", {}, "not valid TOML"),
         ('[crypto]\nkek_source = "passphrase"\n', {}, "crypto.kek_passphrase: no value"),
     ],
@@ -139,7 +143,7 @@ def test_it_never_echoes_a_secret_in_an_error(tmp_path):
 def test_it_fails_clearly_on_a_missing_secret_file(tmp_path):
     write_instance(tmp_path, '[security]\nsecret_key_file = "nope"\n')
 
-    with pytest.raises(SettingsError, match="security.secret_key: cannot read secret file"):
+    with pytest.raises(SettingsError, match=r"security\.secret_key: cannot read secret file"):
         load_settings(tmp_path, environ={})
 
 

@@ -1,0 +1,54 @@
+"""crypto/ is a standalone library: it must not import the web stack, the ORM or the app.
+
+The offline audit verifier runs with only audit/ + crypto/ and their wheels,
+so an import of flask or peewee here would break an auditor's laptop.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CRYPTO = Path(__file__).resolve().parents[2] / "crypto"
+FORBIDDEN = {
+    "flask",
+    "flask_socketio",
+    "socketio",
+    "peewee",
+    "playhouse",
+    "gevent",
+    "ldap3",
+    "audit",
+    "appliance",
+}
+ALLOWED_THIRD_PARTY = {"cryptography", "gmssl_pyx", "gmssl"}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+SOURCES = sorted(CRYPTO.rglob("*.py"))
+
+
+def test_it_finds_the_sources() -> None:
+    assert len(SOURCES) >= 5
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_it_imports_nothing_forbidden(path: Path) -> None:
+    assert _imported_roots(path) & FORBIDDEN == set()
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_it_imports_only_stdlib_cryptography_and_gmssl(path: Path) -> None:
+    import sys
+
+    third_party = _imported_roots(path) - set(sys.stdlib_module_names) - {"crypto", "__future__"}
+    assert third_party <= ALLOWED_THIRD_PARTY
