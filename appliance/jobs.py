@@ -17,6 +17,7 @@ from dataclasses import field
 from flask import Flask
 
 from appliance import clock
+from appliance.db import db
 from appliance.extensions import socketio
 from appliance.runtime import Runtime
 from appliance.services.audit_log import LogIdentity
@@ -82,9 +83,13 @@ def start_audit_jobs(app: Flask, jobs: AuditJobs) -> None:
     """Run `jobs` in a background greenlet for the life of the process."""
 
     def loop() -> None:
-        while True:
-            with app.app_context():
-                jobs.run_due(clock.now_ms())
-            socketio.sleep(jobs.tick_seconds)
+        # One connection for the life of the loop: the jobs' mutations reuse it,
+        # and because it stays open, SQLite never sees a request's connection
+        # close as the last one (which would force a WAL checkpoint each time).
+        with db.connection_context():
+            while True:
+                with app.app_context():
+                    jobs.run_due(clock.now_ms())
+                socketio.sleep(jobs.tick_seconds)
 
     socketio.start_background_task(loop)

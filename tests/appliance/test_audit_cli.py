@@ -1,15 +1,13 @@
 """`enclave audit …` and `enclave-audit-verify`, run as an operator and an auditor would."""
 
-import base64
-import io
 import json
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.appliance.test_cli import enclave
+from tests.tools.flip_event_byte import flip_event_byte
 
 VERIFY = str(Path(sys.executable).parent / "enclave-audit-verify")
 
@@ -120,28 +118,10 @@ def test_it_accepts_pinned_keys_and_rejects_foreign_ones(data_dir, tmp_path):
     assert foreign.returncode == 1, foreign.stdout
 
 
-def _flip_event_byte(bundle: Path, out: Path, line: int) -> None:
-    """What a forger does: change one byte of one event and repack the bundle."""
-    with tarfile.open(bundle) as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    lines = members["events.jsonl"].decode().splitlines()
-    record = json.loads(lines[line])
-    raw = bytearray(base64.b64decode(record["event"]))
-    raw[raw.index(b'"time_ms":') + 12] ^= 0x01
-    record["event"] = base64.b64encode(bytes(raw)).decode()
-    lines[line] = json.dumps(record, separators=(",", ":"), sort_keys=True)
-    members["events.jsonl"] = ("\n".join(lines) + "\n").encode()
-    with tarfile.open(out, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 def test_it_reports_a_flipped_byte_and_where(data_dir, tmp_path):
     bundle, forged = tmp_path / "audit.tar", tmp_path / "forged.tar"
     enclave("audit", "export", "--data-dir", str(data_dir), "--out", str(bundle))
-    _flip_event_byte(bundle, forged, line=3)
+    flip_event_byte(bundle, forged, line=3)
 
     result = verify(str(forged))
 
