@@ -26,21 +26,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from audit.events import Actor  # noqa: E402
-from audit.events import EventType  # noqa: E402
-from audit.events import Target  # noqa: E402
-from crypto.hashing import hash_function  # noqa: E402
-
-from appliance.db import bind_database  # noqa: E402
-from appliance.db import db  # noqa: E402
-from appliance.instance import init_instance  # noqa: E402
-from appliance.models import AuditEventRow  # noqa: E402
-from appliance.services._uow import mutation  # noqa: E402
-from appliance.services.audit_access import check_verify  # noqa: E402
-from appliance.services.audit_log import load_identity  # noqa: E402
-from appliance.services.audit_log import sequence_pending  # noqa: E402
-from appliance.services.audit_trail import record_audit  # noqa: E402
-from appliance.settings import load_settings  # noqa: E402
+from appliance.db import bind_database
+from appliance.db import db
+from appliance.instance import init_instance
+from appliance.models import AuditEventRow
+from appliance.services._uow import mutation
+from appliance.services.audit_access import check_verify
+from appliance.services.audit_log import load_identity
+from appliance.services.audit_log import sequence_pending
+from appliance.services.audit_trail import record_audit
+from appliance.settings import load_settings
+from audit.events import Actor
+from audit.events import EventType
+from audit.events import Target
+from crypto.hashing import hash_function
 
 ACTOR = Actor(id="agent:alice", role="agent", ip="10.1.2.3", session_id="sess-42")
 
