@@ -18,12 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def server(instance_dir, request):
-    """Start the server kind named by the test's parameter; yield its base URL."""
+def start_server(kind, instance_dir, **popen):
+    """Start `kind` ("gunicorn" or "enclave-serve") on a free port; return (process, base URL)."""
     port = free_port()
     env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
-    if request.param == "gunicorn":
+    if kind == "gunicorn":
         command = [
             str(BIN / "gunicorn"),
             "-c",
@@ -32,17 +31,18 @@ def server(instance_dir, request):
         ]
     else:
         command = [str(BIN / "enclave"), "serve"]
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **popen)
     base = f"http://127.0.0.1:{port}"
+    poll(lambda: http_get(base + "/healthz")[0] == 200, timeout=60, what=f"{kind} up")
+    return process, base
+
+
+@pytest.fixture
+def server(instance_dir, request):
+    """Start the server kind named by the test's parameter; yield its base URL."""
+    log = (instance_dir.parent / f"{request.param}.log").open("wb")
+    process, base = start_server(request.param, instance_dir, stdout=log, stderr=subprocess.STDOUT)
     try:
-        poll(lambda: http_get(base + "/healthz")[0] == 200, timeout=60, what=f"{command[0]} up")
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -51,8 +51,7 @@ def server(instance_dir, request):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        log.close()
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "enclave-serve"], indirect=True)
@@ -83,35 +82,11 @@ def test_it_audits_start_and_graceful_stop(instance_dir, kind):
     from tests.appliance.audit_helpers import actions
     from tests.appliance.audit_helpers import bind
 
-    port = free_port()
-    env = {**os.environ, "ENCLAVE_DATA_DIR": str(instance_dir), "ENCLAVE_SERVER_PORT": str(port)}
-    command = (
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            str(ROOT / "config" / "gunicorn.conf.py"),
-            "appliance.wsgi:app",
-        ]
-        if kind == "gunicorn"
-        else [str(BIN / "enclave"), "serve"]
+    process, _ = start_server(
+        kind, instance_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        poll(
-            lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
-            timeout=60,
-            what="server up",
-        )
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
+    os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
 
     bind(instance_dir)
     recorded = actions()
