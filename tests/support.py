@@ -77,3 +77,21 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def imported_roots(path) -> set[str]:  # type: ignore[no-untyped-def]
+    """Top-level names a source file imports (absolute imports; `__import__` calls
+    show as "<dynamic __import__>"), for the libraries' import-rule tests."""
+    import ast
+    from pathlib import Path
+
+    source = Path(path)
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), filename=str(source))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
+            roots.add("<dynamic __import__>")
+    return roots
