@@ -15,6 +15,7 @@ from appliance import errors
 from appliance.db import bind_database
 from appliance.extensions import socketio
 from appliance.http import register_blueprints
+from appliance.instance import InstanceError
 from appliance.instance import load_keyring
 from appliance.runtime import Runtime
 from appliance.settings import Settings
@@ -24,7 +25,7 @@ from crypto.selftest import run_selftest
 log = logging.getLogger(__name__)
 
 
-class SelfTestFailed(RuntimeError):
+class SelfTestFailed(InstanceError):
     """A cryptographic known-answer test failed; the server must not serve."""
 
 

@@ -30,9 +30,8 @@ def load_instance_settings(data_dir: Path) -> Settings:
 
 def fail_cleanly(exc: Exception) -> click.ClickException:
     """Turn an expected failure into a one-line CLI error (never a traceback)."""
+    # InstanceError covers SelfTestFailed (appliance.app) too.
     if isinstance(exc, SettingsError | InstanceError | CryptoError):
-        return click.ClickException(str(exc))
-    if type(exc).__name__ == "SelfTestFailed":  # appliance.app, not imported here
         return click.ClickException(str(exc))
     raise exc
 

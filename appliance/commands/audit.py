@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 import click
 
@@ -46,6 +48,22 @@ def _time(value: str | None, *, end: bool) -> int | None:
 
 
 def _filter_options(command: Command) -> Command:
+    """Add the six filter options and hand the command one `selection: AuditFilter`."""
+
+    @functools.wraps(command)
+    def with_selection(
+        *args: Any,
+        from_: str | None,
+        to: str | None,
+        actor: str | None,
+        action: str | None,
+        target: str | None,
+        result: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        selection = _selection(from_, to, actor, action, target, result)
+        return command(*args, selection=selection, **kwargs)
+
     options = [
         click.option(
             "--from", "from_", metavar="WHEN", help="From this ISO-8601 time (inclusive)."
@@ -60,9 +78,10 @@ def _filter_options(command: Command) -> Command:
         click.option("--target", help="Target type, or type:id (data_key:2)."),
         click.option("--result", type=click.Choice(["success", "failure"])),
     ]
+    decorated: Any = with_selection
     for option in reversed(options):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return cast(Command, decorated)
 
 
 def _selection(
@@ -101,23 +120,12 @@ def _selection(
 @_filter_options
 @click.option("--format", "format_", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
-def search(
-    data_dir: Path,
-    from_: str | None,
-    to: str | None,
-    actor: str | None,
-    action: str | None,
-    target: str | None,
-    result: str | None,
-    format_: str,
-    limit: int,
-) -> None:
+def search(data_dir: Path, selection: AuditFilter, format_: str, limit: int) -> None:
     """Search audit events by time, actor, action, target and result (the search is audited)."""
     from appliance.services.audit_access import check_search
     from appliance.services.audit_trail import operator_actor
     from audit.canonical import event_to_json
 
-    selection = _selection(from_, to, actor, action, target, result)
     bind_instance(data_dir)
     found = check_search(selection, limit=limit, actor=operator_actor())
     if format_ == "jsonl":
@@ -153,22 +161,12 @@ def search(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Bundle file to write (a tar archive).",
 )
-def export(
-    data_dir: Path,
-    from_: str | None,
-    to: str | None,
-    actor: str | None,
-    action: str | None,
-    target: str | None,
-    result: str | None,
-    out: Path,
-) -> None:
+def export(data_dir: Path, selection: AuditFilter, out: Path) -> None:
     """Export matching events with inclusion proofs, signed checkpoints and a signed manifest."""
     from appliance.services.audit_access import NothingToExport
     from appliance.services.audit_access import check_export
     from appliance.services.audit_trail import operator_actor
 
-    selection = _selection(from_, to, actor, action, target, result)
     if out.exists():
         raise click.ClickException(f"{out} exists; refusing to overwrite")
     _, identity = bind_instance(data_dir)
