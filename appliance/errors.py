@@ -45,6 +45,51 @@ class NotReady(AppError):
     http_status = 503
 
 
+class InvalidPayload(AppError):
+    code = "invalid_payload"
+    http_status = 400
+
+
+class TooLarge(AppError):
+    code = "too_large"
+    http_status = 413
+
+
+class RateLimited(AppError):
+    code = "rate_limited"
+    http_status = 429
+
+
+class UnknownEvent(AppError):
+    code = "unknown_event"
+    http_status = 400
+
+
+class Unauthorized(AppError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class SessionExpired(AppError):
+    code = "session_expired"
+    http_status = 401
+
+
+class Forbidden(AppError):
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(AppError):
+    code = "conflict"
+    http_status = 409
+
+
+class ConversationClosed(AppError):
+    code = "conversation_closed"
+    http_status = 409
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -61,13 +61,22 @@ SCHEMA: dict[str, Spec] = {
     "crypto.kek_source": Spec(str, choices=("file", "passphrase")),
     "crypto.kek_passphrase": Spec(str, secret=True),
     "security.secret_key": Spec(str, secret=True),
+    "security.session_idle_minutes": Spec(int, check=_positive),
+    "security.lockout_threshold": Spec(int, check=_positive),
+    "security.lockout_minutes": Spec(int, check=_positive),
+    "chat.max_text_bytes": Spec(int, check=_positive),
+    "chat.default_capacity": Spec(int, check=_positive),
+    "chat.flood_rate_per_second": Spec(int, check=_positive),
+    "chat.flood_burst": Spec(int, check=_positive),
+    "visitor.customer_token_secret": Spec(str, secret=True),
+    "visitor.token_max_age_days": Spec(int, check=_positive),
     "audit.sequencer_interval_ms": Spec(int, check=_positive),
     "audit.checkpoint_interval_seconds": Spec(int, check=_positive),
     "audit.heartbeat_interval_seconds": Spec(int, check=_positive),
     "logging.level": Spec(str, choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 }
 
-SECTIONS = ("server", "database", "crypto", "security", "audit", "logging")
+SECTIONS = ("server", "database", "crypto", "security", "chat", "visitor", "audit", "logging")
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,23 @@ class CryptoSettings:
 @dataclass(frozen=True)
 class SecuritySettings:
     secret_key: str = field(repr=False)
+    session_idle_minutes: int
+    lockout_threshold: int
+    lockout_minutes: int
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    max_text_bytes: int
+    default_capacity: int
+    flood_rate_per_second: int
+    flood_burst: int
+
+
+@dataclass(frozen=True)
+class VisitorSettings:
+    customer_token_secret: str = field(repr=False)
+    token_max_age_days: int
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,8 @@ class Settings:
     database: DatabaseSettings
     crypto: CryptoSettings
     security: SecuritySettings
+    chat: ChatSettings
+    visitor: VisitorSettings
     audit: AuditSettings
     logging: LoggingSettings
     testing: bool = False
@@ -284,6 +312,8 @@ def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
         database=DatabaseSettings(**section("database")),
         crypto=CryptoSettings(**section("crypto")),
         security=SecuritySettings(**section("security")),
+        chat=ChatSettings(**section("chat")),
+        visitor=VisitorSettings(**section("visitor")),
         audit=AuditSettings(**section("audit")),
         logging=LoggingSettings(**section("logging")),
     )

@@ -1,0 +1,45 @@
+"""Permissions and the roles that grant them: deny by default.
+
+Every HTTP route and every Socket.IO event declares one Permission (or PUBLIC,
+for the few endpoints a stranger may call: health probes, login, the visitor
+namespace, whose callers are authenticated by their visitor token instead).
+A route or event that declares nothing is refused, and a test enumerates them all.
+
+Roles follow 三员分立: system admin, security admin and audit admin are
+separate, and no account may hold two of them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"  # anyone, including anonymous callers
+    VISITOR = "visitor"  # a connected visitor (token-authenticated), in their own conversations
+    CHAT_HANDLE = "chat.handle"  # take conversations, post messages and notes, close
+    CONVERSATION_VIEW_GROUP = "conversation.view_group"  # see the conversations of one's groups
+    USERS_MANAGE = "users.manage"  # create, disable, reset passwords of accounts
+    KEYS_MANAGE = "keys.manage"  # rotate and destroy keys
+    AUDIT_READ = "audit.read"  # search, export and verify the audit trail
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "agent": frozenset({Permission.CHAT_HANDLE}),
+    "supervisor": frozenset({Permission.CHAT_HANDLE, Permission.CONVERSATION_VIEW_GROUP}),
+    "sysadmin": frozenset({Permission.USERS_MANAGE}),
+    "secadmin": frozenset({Permission.KEYS_MANAGE}),
+    "auditadmin": frozenset({Permission.AUDIT_READ}),
+}
+
+# 三员分立: an account may hold at most one of these.
+SEPARATED_ROLES = frozenset({"sysadmin", "secadmin", "auditadmin"})
+
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def permissions_for(roles: frozenset[str] | set[str]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
