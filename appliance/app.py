@@ -17,6 +17,7 @@ from appliance.extensions import socketio
 from appliance.http import register_blueprints
 from appliance.instance import InstanceError
 from appliance.instance import load_keyring
+from appliance.realtime import register_namespaces
 from appliance.runtime import Runtime
 from appliance.settings import Settings
 from crypto.selftest import SelfTestResult
@@ -58,7 +59,13 @@ def create_app(
         settings=settings, keyring=keyring, database=database, selftest=results
     )
     _manage_connections(app, database)
-    socketio.init_app(app, async_mode=None if not settings.testing else "threading")
+    socketio.init_app(
+        app,
+        async_mode=None if not settings.testing else "threading",
+        # A chat event is at most a few KB; refuse anything far larger at the transport.
+        max_http_buffer_size=max(65536, 4 * settings.chat.max_text_bytes),
+    )
+    app.extensions["enclave.namespaces"] = register_namespaces(socketio)
     errors.register(app)
     register_blueprints(app)
     log.info("app created for instance at %s", settings.data_dir)

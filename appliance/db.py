@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import peewee
 from peewee import Database
 from peewee import DatabaseProxy
 from peewee import PostgresqlDatabase
@@ -18,27 +19,64 @@ from appliance.settings import Settings
 db = DatabaseProxy()
 
 
+def _os_thread_local() -> type:
+    """threading.local as it was before gevent's monkey-patching, if it patched it."""
+    try:
+        from gevent.monkey import get_original
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        import threading
+
+        return threading.local
+    local: type = get_original("_thread", "_local")
+    return local
+
+
+class _PerThreadState(peewee._ConnectionState, _os_thread_local()):  # type: ignore[misc]
+    """peewee's connection state, keyed by OS thread rather than by greenlet.
+
+    Under gevent, peewee's default state is greenlet-local, so every Socket.IO
+    event (a new greenlet) would open its own connection: hundreds of open files
+    and half the throughput (research/performance-anchors.md, trap 1). Keyed by
+    OS thread, all greenlets of the hub share one connection for reads, and the
+    group-commit writer thread (services/_writer.py) has its own for writes. It
+    is safe because no greenlet on the hub ever holds a transaction: in a
+    serving process every @mutation runs on the writer thread.
+    """
+
+
+def _share_per_thread(database: Database) -> Database:
+    database._state = _PerThreadState()  # type: ignore[attr-defined]
+    return database
+
+
 def open_database(settings: Settings) -> Database:
     """A peewee database for `settings` (not yet connected)."""
     url = settings.database_url
     if url.startswith("sqlite:///"):
-        return SqliteDatabase(
-            url.removeprefix("sqlite:///"),
-            pragmas={
-                "journal_mode": "wal",
-                "synchronous": settings.database.sqlite_synchronous,
-                "foreign_keys": 1,
-                # Wait for another process's write lock instead of failing at once.
-                "busy_timeout": 5000,
-            },
+        return _share_per_thread(
+            SqliteDatabase(
+                url.removeprefix("sqlite:///"),
+                pragmas={
+                    "journal_mode": "wal",
+                    "synchronous": settings.database.sqlite_synchronous,
+                    "foreign_keys": 1,
+                    # Wait for another process's write lock instead of failing at once.
+                    "busy_timeout": 5000,
+                },
+                # The hub's shared connection is used by many greenlets of one thread,
+                # and the writer's by one thread only; see _PerThreadState.
+                check_same_thread=False,
+            )
         )
     parts = urlsplit(url)
-    return PostgresqlDatabase(
-        parts.path.lstrip("/"),
-        user=parts.username,
-        password=parts.password,
-        host=parts.hostname,
-        port=parts.port or 5432,
+    return _share_per_thread(
+        PostgresqlDatabase(
+            parts.path.lstrip("/"),
+            user=parts.username,
+            password=parts.password,
+            host=parts.hostname,
+            port=parts.port or 5432,
+        )
     )
 
 

@@ -20,6 +20,7 @@ from appliance import clock
 from appliance.db import db
 from appliance.extensions import socketio
 from appliance.runtime import Runtime
+from appliance.services._uow import run_exclusive
 from appliance.services.audit_log import LogIdentity
 from appliance.services.audit_log import sequence_pending
 from appliance.services.audit_log import sign_checkpoint_if_grown
@@ -54,11 +55,12 @@ class AuditJobs:
             except Exception:
                 log.exception("audit job %s failed; will retry", name)
 
+    # Both manage their own transactions, on the writer thread when one runs.
     def sequence(self) -> int:
-        return sequence_pending(self.identity)
+        return run_exclusive(lambda: sequence_pending(self.identity))
 
     def checkpoint(self) -> bool:
-        return sign_checkpoint_if_grown(self.identity) is not None
+        return run_exclusive(lambda: sign_checkpoint_if_grown(self.identity)) is not None
 
     def heartbeat(self) -> None:
         do_heartbeat(server=self.server, started_ms=self.started_ms)

@@ -1,4 +1,9 @@
-"""What a serving process does when it starts and stops (gunicorn and `enclave serve`)."""
+"""What a serving process does when it starts and stops (gunicorn and `enclave serve`).
+
+Under gevent (every real server) it also sets up the database discipline of
+appliance/db.py and services/_writer.py: the hub keeps one connection open for
+reads, and a group-commit writer thread runs every mutation.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,14 @@ import logging
 
 from flask import Flask
 
+from appliance.db import db
+from appliance.extensions import socketio
 from appliance.jobs import audit_jobs_for
 from appliance.jobs import start_audit_jobs
+from appliance.realtime.agent import sweep_forever
 from appliance.runtime import Runtime
+from appliance.services._uow import install_runner
+from appliance.services._uow import run_exclusive
 from appliance.services.audit_log import load_identity
 from appliance.services.audit_log import sequence_pending
 from appliance.services.lifecycle import do_record_server_start
@@ -16,11 +26,33 @@ from appliance.services.lifecycle import do_record_server_stop
 
 log = logging.getLogger(__name__)
 
+IDLE_SWEEP_SECONDS = 30.0
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent.monkey import is_module_patched
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(is_module_patched("threading"))
+
 
 def server_started(app: Flask, *, server: str) -> None:
-    """Audit the start (and any settings change), then start the audit jobs."""
+    """Audit the start (and any settings change), then start the writer and background jobs."""
     runtime: Runtime = app.extensions["enclave"]
     identity = load_identity(runtime.settings.keys_dir)
+    if _gevent_patched():
+        from appliance.services._writer import GroupCommitWriter
+
+        # The hub's shared read connection, held for the life of the process so
+        # that requests and events never open or close one.
+        db.connection_context().__enter__()
+        writer = GroupCommitWriter(app)
+        writer.start()
+        install_runner(writer)
+        app.extensions["enclave.writer"] = writer
+        _, agents = app.extensions["enclave.namespaces"]
+        socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS)
     with app.app_context():
         do_record_server_start(runtime.settings, runtime.keyring.blind_index(), server=server)
         start_audit_jobs(app, audit_jobs_for(runtime, identity, server))
@@ -32,5 +64,9 @@ def server_stopping(app: Flask, *, server: str, reason: str) -> None:
     runtime: Runtime = app.extensions["enclave"]
     with app.app_context():
         do_record_server_stop(server=server, reason=reason)
-        sequence_pending(load_identity(runtime.settings.keys_dir))
+        run_exclusive(lambda: sequence_pending(load_identity(runtime.settings.keys_dir)))
+    writer = app.extensions.get("enclave.writer")
+    if writer is not None:
+        install_runner(None)
+        writer.stop()
     log.info("server %s stopping (%s)", server, reason)

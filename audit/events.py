@@ -67,6 +67,7 @@ class EventType(enum.IntEnum):
     PII_REVEALED = 506
     ATTACHMENT_DOWNLOADED = 507
     TRANSCRIPT_EXPORTED = 508
+    MESSAGES_READ = 509
 
     # 6xx routing
     ROUTING_RULE_CHANGED = 601

@@ -5,6 +5,15 @@ registered with `on_commit` run only after the outermost transaction commits and
 are dropped on rollback. An outermost mutation that recorded no audit event is
 rolled back and raises UnauditedMutation: an unaudited change must never commit.
 
+Where it runs: in a serving process (gevent) a group-commit writer is installed
+(services/_writer.py) and every outermost mutation is handed to it, so it runs on
+the writer's thread in a batch with other mutations, each in its own savepoint,
+sharing one commit. The caller's greenlet waits for that commit; its on_commit
+callbacks then run on the hub, in the caller's greenlet, before it returns. Without
+a writer (CLI, tests) a mutation runs inline in its own transaction. Either way
+the caller sees the same thing: the function's result after its commit, or its
+exception with nothing changed.
+
 Limitation: callbacks registered inside a nested mutation whose exception the
 caller swallows still run; services therefore never catch other services' errors.
 """
@@ -14,13 +23,17 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from typing import Any
 from typing import ParamSpec
+from typing import Protocol
 from typing import TypeVar
 
 from appliance.db import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+Callbacks = list[Callable[[], None]]
 
 # Greenlet-local once gevent has monkey-patched threading, like peewee's own
 # connection state, so two greenlets' transactions never share a queue.
@@ -29,6 +42,26 @@ _state = threading.local()
 
 class UnauditedMutation(AssertionError):
     """A service changed state without calling record_audit()."""
+
+
+class MutationRunner(Protocol):
+    def accepts(self) -> bool:
+        """True if the calling context should hand its mutation to this runner."""
+
+    def submit(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """Run `func` as one unit (see run_unit), wait for its commit, run its callbacks."""
+
+    def submit_exclusive(self, func: Callable[[], Any]) -> Any:
+        """Run `func` alone, outside any batch; it manages its own transactions."""
+
+
+_runner: MutationRunner | None = None
+
+
+def install_runner(runner: MutationRunner | None) -> None:
+    """Route every outermost mutation of this process through `runner` (None: inline)."""
+    global _runner
+    _runner = runner
 
 
 def on_commit(callback: Callable[[], None]) -> None:
@@ -48,6 +81,22 @@ def in_mutation() -> bool:
     return getattr(_state, "pending", None) is not None
 
 
+def run_unit(func: Callable[..., R], args: Any, kwargs: Any) -> tuple[R, Callbacks]:
+    """Run `func` in a transaction (a savepoint if one is open); return its result and
+    the callbacks it registered. The caller commits and runs the callbacks."""
+    _state.pending, _state.audited = [], False
+    try:
+        with db.atomic():
+            result = func(*args, **kwargs)
+            if not _state.audited:
+                raise UnauditedMutation(
+                    f"{getattr(func, '__qualname__', func)} changed state without an audit event"
+                )
+        return result, _state.pending
+    finally:
+        _state.pending = None
+
+
 def mutation(func: Callable[P, R]) -> Callable[P, R]:
     """Run `func` as one audited transaction (or a savepoint of the caller's)."""
 
@@ -56,20 +105,25 @@ def mutation(func: Callable[P, R]) -> Callable[P, R]:
         if in_mutation():
             with db.atomic():  # a savepoint; the outermost mutation runs the callbacks
                 return func(*args, **kwargs)
-
-        _state.pending, _state.audited = [], False
-        try:
-            with db.connection_context(), db.atomic():
-                result = func(*args, **kwargs)
-                if not _state.audited:
-                    raise UnauditedMutation(
-                        f"{func.__qualname__} changed state without an audit event"
-                    )
-            callbacks = _state.pending
-        finally:
-            _state.pending = None
+        runner = _runner
+        if runner is not None and runner.accepts():
+            result: R = runner.submit(func, args, kwargs)
+            return result
+        with db.connection_context():
+            result, callbacks = run_unit(func, args, kwargs)
         for callback in callbacks:
             callback()
         return result
 
     return wrapper
+
+
+def run_exclusive(func: Callable[[], R]) -> R:
+    """Run `func` (which manages its own transactions) where mutations run: on the
+    writer thread in a serving process, inline otherwise."""
+    runner = _runner
+    if runner is not None and runner.accepts():
+        result: R = runner.submit_exclusive(func)
+        return result
+    with db.connection_context():
+        return func()

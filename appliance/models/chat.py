@@ -1,0 +1,79 @@
+"""The chat tables (migration 0004): visitors, conversations, messages, agent presence.
+
+Encrypted columns (`*_enc`) hold crypto/ envelopes whose associated data names
+the table, row and field (see services/_sealed.py), so a ciphertext copied to
+another row does not decrypt. `customer_bidx` is a keyed blind index of the
+bank's customer id, for lookup without storing it in clear.
+"""
+
+from peewee import AutoField
+from peewee import BigIntegerField
+from peewee import BlobField
+from peewee import CharField
+from peewee import IntegerField
+
+from appliance.models.base import BaseModel
+
+
+class Visitor(BaseModel):
+    id = CharField(primary_key=True, max_length=32)
+    kind = CharField(max_length=16)  # "anonymous" | "customer"
+    customer_bidx = CharField(null=True, unique=True, max_length=64)
+    customer_ref_enc = BlobField(null=True)
+    name_enc = BlobField()
+    vip = IntegerField(default=0)
+    created_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "visitor"
+
+
+class Conversation(BaseModel):
+    id = CharField(primary_key=True, max_length=32)
+    visitor_id = CharField(max_length=32, index=True)
+    group = CharField(max_length=64)
+    status = CharField(max_length=16)  # "queued" | "assigned" | "closed"
+    agent_id = IntegerField(null=True, index=True)
+    last_seq = IntegerField(default=0)
+    visitor_read_seq = IntegerField(default=0)
+    agent_read_seq = IntegerField(default=0)
+    opened_ms = BigIntegerField()
+    queued_ms = BigIntegerField(null=True)
+    assigned_ms = BigIntegerField(null=True)
+    closed_ms = BigIntegerField(null=True)
+    closed_by = CharField(null=True, max_length=16)
+
+    class Meta:
+        table_name = "conversation"
+
+
+class Message(BaseModel):
+    id = AutoField()
+    conversation_id = CharField(max_length=32)
+    seq = IntegerField()
+    sender_type = CharField(max_length=16)  # "visitor" | "agent" | "system"
+    sender_id = CharField(max_length=64)
+    client_msg_id = CharField(max_length=64)
+    kind = CharField(max_length=8)  # "text" | "note"
+    body_enc = BlobField()
+    created_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "message"
+        indexes = (
+            (("conversation_id", "seq"), True),
+            (("conversation_id", "sender_type", "sender_id", "client_msg_id"), True),
+        )
+
+
+class AgentPresence(BaseModel):
+    agent_id = IntegerField(primary_key=True)
+    status = CharField(max_length=16)  # "online" | "away" | "offline"
+    capacity = IntegerField()
+    load = IntegerField(default=0)
+    groups = CharField(max_length=1024)  # the agent's groups, comma-separated
+    changed_ms = BigIntegerField()
+    last_assigned_ms = BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agent_presence"

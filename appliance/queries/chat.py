@@ -1,0 +1,247 @@
+"""Reading chats: access checks that fetch, catch-up pages, and the JSON views sent to clients.
+
+`access_*` functions authorize while fetching and raise NotFound for a
+conversation that is missing and for one the caller may not see alike, so an id
+probe learns nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Protocol
+
+from appliance import errors
+from appliance.models import Agent
+from appliance.models import Conversation
+from appliance.models import Message
+from appliance.models import Visitor
+from appliance.permissions import Permission
+from appliance.sealed import message_context
+from appliance.sealed import unseal
+from appliance.sealed import visitor_context
+
+
+class AgentLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def groups(self) -> frozenset[str]: ...
+    @property
+    def permissions(self) -> frozenset[Permission]: ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who posts a message. `name` is shown to the other side."""
+
+    type: str  # "visitor" | "agent" | "system"
+    id: str
+    name: str
+
+
+def iso_ms(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# access
+
+
+def open_conversation_of(visitor_id: str) -> Conversation | None:
+    found: Conversation | None = (
+        Conversation.select()
+        .where((Conversation.visitor_id == visitor_id) & (Conversation.status != "closed"))
+        .first()
+    )
+    return found
+
+
+def access_conversation_by_visitor(visitor_id: str, conversation_id: str) -> Conversation:
+    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    if conversation is None or conversation.visitor_id != visitor_id:
+        raise errors.NotFound("No such conversation")
+    return conversation
+
+
+def access_conversation_by_agent(
+    agent: AgentLike, conversation_id: str, *, to_post: bool = False
+) -> Conversation:
+    """The assigned agent may read and post; a supervisor of its group may read."""
+    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    if conversation is None:
+        raise errors.NotFound("No such conversation")
+    if conversation.agent_id == agent.id:
+        return conversation
+    if (
+        not to_post
+        and Permission.CONVERSATION_VIEW_GROUP in agent.permissions
+        and conversation.group in agent.groups
+    ):
+        return conversation
+    raise errors.NotFound("No such conversation")
+
+
+def find_message(conversation_id: str, sender: Sender, client_msg_id: str) -> Message | None:
+    return Message.get_or_none(
+        (Message.conversation_id == conversation_id)
+        & (Message.sender_type == sender.type)
+        & (Message.sender_id == sender.id)
+        & (Message.client_msg_id == client_msg_id)
+    )
+
+
+def messages_after(
+    conversation: Conversation, after_seq: int, limit: int, *, include_notes: bool
+) -> tuple[list[dict[str, Any]], bool]:
+    """Messages with seq > after_seq in order, at most `limit`; and whether more follow."""
+    query = Message.select().where(
+        (Message.conversation_id == conversation.id) & (Message.seq > after_seq)
+    )
+    if not include_notes:
+        query = query.where(Message.kind != "note")
+    rows = list(query.order_by(Message.seq).limit(limit + 1))
+    names = _sender_names(conversation, rows[:limit])
+    views = [message_view(row, names[(row.sender_type, row.sender_id)]) for row in rows[:limit]]
+    return views, len(rows) > limit
+
+
+def assigned_conversations(agent_id: int) -> list[Conversation]:
+    return list(
+        Conversation.select()
+        .where((Conversation.agent_id == agent_id) & (Conversation.status == "assigned"))
+        .order_by(Conversation.assigned_ms)
+    )
+
+
+def queued_in_group(group: str) -> list[Conversation]:
+    return list(
+        Conversation.select()
+        .where((Conversation.status == "queued") & (Conversation.group == group))
+        .order_by(Conversation.queued_ms, Conversation.id)
+    )
+
+
+def queue_position(conversation: Conversation) -> int | None:
+    if conversation.status != "queued":
+        return None
+    ahead = (
+        Conversation.select()
+        .where(
+            (Conversation.status == "queued")
+            & (Conversation.group == conversation.group)
+            & (
+                (Conversation.queued_ms < conversation.queued_ms)
+                | (
+                    (Conversation.queued_ms == conversation.queued_ms)
+                    & (Conversation.id < conversation.id)
+                )
+            )
+        )
+        .count()
+    )
+    return int(ahead) + 1
+
+
+# views
+
+
+def message_view(row: Message, sender_name: str) -> dict[str, Any]:
+    return {
+        "conversation_id": row.conversation_id,
+        "seq": row.seq,
+        "client_msg_id": row.client_msg_id,
+        "sender": {"type": row.sender_type, "id": row.sender_id, "name": sender_name},
+        "kind": row.kind,
+        "text": unseal(row.body_enc, context=message_context(row.conversation_id, row.seq)),
+        "sent_at": iso_ms(row.created_ms),
+    }
+
+
+def posted_view(
+    conversation_id: str,
+    seq: int,
+    client_msg_id: str,
+    sender: Sender,
+    kind: str,
+    text: str,
+    ms: int,
+) -> dict[str, Any]:
+    """The view of a message just stored, built without reading it back."""
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "client_msg_id": client_msg_id,
+        "sender": {"type": sender.type, "id": sender.id, "name": sender.name},
+        "kind": kind,
+        "text": text,
+        "sent_at": iso_ms(ms),
+    }
+
+
+def visitor_name(visitor: Visitor) -> str:
+    return unseal(visitor.name_enc, context=visitor_context(visitor.id, "name"))
+
+
+def agent_name(agent_id: int | None) -> str | None:
+    if agent_id is None:
+        return None
+    agent = Agent.get_or_none(Agent.id == agent_id)
+    return None if agent is None else str(agent.display_name)
+
+
+def conversation_for_visitor(conversation: Conversation) -> dict[str, Any]:
+    name = agent_name(conversation.agent_id)
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "last_seq": conversation.last_seq,
+        "agent": None if name is None else {"name": name},
+        "queue_position": queue_position(conversation),
+        "read_seq": _read_seq(conversation),
+    }
+
+
+def conversation_for_agent(conversation: Conversation) -> dict[str, Any]:
+    visitor = Visitor.get_by_id(conversation.visitor_id)
+    name = agent_name(conversation.agent_id)
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "last_seq": conversation.last_seq,
+        "group": conversation.group,
+        "visitor": {
+            "id": visitor.id,
+            "name": visitor_name(visitor),
+            "kind": visitor.kind,
+            "vip": visitor.vip,
+        },
+        "agent": None if name is None else {"id": conversation.agent_id, "name": name},
+        "opened_at": iso_ms(conversation.opened_ms),
+        "read_seq": _read_seq(conversation),
+    }
+
+
+def _read_seq(conversation: Conversation) -> dict[str, int]:
+    return {"visitor": conversation.visitor_read_seq, "agent": conversation.agent_read_seq}
+
+
+def _sender_names(
+    conversation: Conversation, rows: Iterable[Message]
+) -> dict[tuple[str, str], str]:
+    names: dict[tuple[str, str], str] = {}
+    for row in rows:
+        key = (row.sender_type, row.sender_id)
+        if key in names:
+            continue
+        if row.sender_type == "visitor":
+            visitor = Visitor.get_or_none(Visitor.id == row.sender_id)
+            names[key] = "" if visitor is None else visitor_name(visitor)
+        elif row.sender_type == "agent":
+            names[key] = agent_name(int(row.sender_id)) or ""
+        else:
+            names[key] = "system"
+    return names

@@ -1,0 +1,156 @@
+"""Declared Socket.IO events: every event names its permission and payload schema.
+
+`DeclaredNamespace` replaces Flask-SocketIO's on_<event> lookup with one
+dispatcher, so that for every event, known or not, the same steps run in the
+same order: flood control, lookup (unknown → `unknown_event`), authorization,
+payload validation, then the handler with a database connection. Whatever
+happens, the client's ack is one JSON object: `{"ok": true, ...}` or the error
+shape of appliance/errors.py. Unexpected exceptions are logged here and answered
+`internal_error`; no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import ClassVar
+
+from flask import request
+from flask_socketio import Namespace
+
+from appliance import clock
+from appliance import errors
+from appliance.db import db
+from appliance.permissions import Permission
+from appliance.realtime._payload import Schema
+from appliance.realtime._payload import validate
+from appliance.runtime import current_runtime
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = {"ok": False, "code": "internal_error", "error": "Internal error; try again"}
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    permission: Permission
+    schema: Schema
+    handler: Callable[..., dict[str, Any]]
+
+
+def event(
+    name: str, *, permission: Permission, schema: Schema | None = None
+) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Declare a method of a DeclaredNamespace as the handler of client event `name`."""
+
+    def mark(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        handler._event_spec = EventSpec(name, permission, schema or {}, handler)  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+@dataclass
+class TokenBucket:
+    rate_per_second: int
+    burst: int
+    tokens: float = -1.0
+    updated_ms: int = 0
+
+    def take(self, now_ms: int) -> bool:
+        if self.tokens < 0:
+            self.tokens, self.updated_ms = float(self.burst), now_ms
+        elapsed = max(0, now_ms - self.updated_ms) / 1000
+        self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate_per_second)
+        self.updated_ms = now_ms
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class Connection:
+    """What one Socket.IO connection of this process knows about its client."""
+
+    sid: str
+    bucket: TokenBucket
+    identity: Any = None  # VisitorIdentity on /visitor, Principal on /agent
+    session_id: str | None = None
+    ip: str | None = None
+    last_activity_ms: int = field(default_factory=clock.now_ms)
+
+
+class DeclaredNamespace(Namespace):  # type: ignore[misc]
+    events: ClassVar[dict[str, EventSpec]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.events = {}
+        for value in vars(cls).values():
+            spec = getattr(value, "_event_spec", None)
+            if spec is not None:
+                cls.events[spec.name] = spec
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.connections: dict[str, Connection] = {}
+
+    # hooks for subclasses
+
+    def authorize(self, connection: Connection, permission: Permission) -> None:
+        """Raise an AppError unless this connection may use `permission`."""
+        raise errors.Forbidden("Not allowed")
+
+    # dispatch
+
+    def new_connection(self) -> Connection:
+        chat = current_runtime().settings.chat
+        return Connection(
+            sid=request.sid,  # type: ignore[attr-defined]
+            bucket=TokenBucket(chat.flood_rate_per_second, chat.flood_burst),
+            ip=request.remote_addr,
+        )
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        spec = self.events.get(event)
+
+        def handler(*payloads: Any) -> dict[str, Any]:
+            return self._dispatch(event, spec, payloads)
+
+        return self.socketio._handle_event(handler, event, self.namespace, *args)
+
+    def _dispatch(
+        self, name: str, spec: EventSpec | None, payloads: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        connection = self.connections.get(request.sid)  # type: ignore[attr-defined]
+        try:
+            if connection is None:
+                raise errors.Unauthorized("Not connected")
+            now = clock.now_ms()
+            if not connection.bucket.take(now):
+                raise errors.RateLimited("Too many events; slow down")
+            if spec is None:
+                raise errors.UnknownEvent(f"No such event: {str(name)[:64]}")
+            if len(payloads) > 1:
+                raise errors.InvalidPayload("payload: expected one JSON object")
+            self.authorize(connection, spec.permission)
+            data = validate(spec.schema, payloads[0] if payloads else None)
+            connection.last_activity_ms = now
+            with db.connection_context():
+                result = spec.handler(self, connection, data)
+            return {"ok": True, **result}
+        except errors.AppError as exc:
+            return exc.to_dict()
+        except Exception:
+            log.exception("event %s on %s failed", spec.name if spec else "?", self.namespace)
+            return dict(INTERNAL_ERROR)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.connections.pop(request.sid, None)  # type: ignore[attr-defined]

@@ -1,0 +1,229 @@
+"""The /agent namespace: agents and supervisors at the workbench. See docs/protocol.md.
+
+An agent connects with the session cookie of an HTTP sign-in. Every event
+re-checks that session (idle timeout, disabled account, revoked sessions), so a
+connection never outlives the sign-in it was opened with.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import session
+from flask_socketio import disconnect
+from flask_socketio import emit
+from flask_socketio import join_room
+from socketio.exceptions import ConnectionRefusedError
+
+from appliance import clock
+from appliance import errors
+from appliance.db import db
+from appliance.permissions import Permission
+from appliance.queries.chat import Sender
+from appliance.queries.chat import access_conversation_by_agent
+from appliance.queries.chat import assigned_conversations
+from appliance.queries.chat import conversation_for_agent
+from appliance.queries.chat import messages_after
+from appliance.realtime._dispatch import Connection
+from appliance.realtime._dispatch import DeclaredNamespace
+from appliance.realtime._dispatch import event
+from appliance.realtime._payload import CLIENT_MSG_ID
+from appliance.realtime._payload import CONVERSATION_ID
+from appliance.realtime._payload import Field
+from appliance.realtime.common import max_text_bytes
+from appliance.realtime.common import refuse
+from appliance.realtime.common import typing_payload
+from appliance.runtime import current_runtime
+from appliance.services._events import VISITOR_NS
+from appliance.services._events import agent_room
+from appliance.services._events import group_room
+from appliance.services._events import visitor_room
+from appliance.services.conversations import STATUSES
+from appliance.services.conversations import do_close_conversation
+from appliance.services.conversations import do_set_status
+from appliance.services.conversations import presence_view
+from appliance.services.directory import Principal
+from appliance.services.directory import principal_from_session
+from appliance.services.messages import do_mark_read
+from appliance.services.messages import post_message
+
+log = logging.getLogger(__name__)
+
+CONVERSATION = Field(str, pattern=CONVERSATION_ID)
+
+
+class AgentNamespace(DeclaredNamespace):
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            with db.connection_context():
+                principal = principal_from_session(session)
+                if not principal.can(Permission.CHAT_HANDLE):
+                    raise errors.Forbidden("This account does not handle chats")
+                connection = self.new_connection()
+                connection.identity = principal
+                connection.session_id = session.get("sid")
+                self.connections[connection.sid] = connection
+                join_room(agent_room(principal.id))
+                if principal.can(Permission.CONVERSATION_VIEW_GROUP):
+                    for group in principal.groups:
+                        join_room(group_room(group))
+                emit("agent_state", _agent_state(principal))
+        except errors.AppError as exc:
+            refuse(exc)
+        except ConnectionRefusedError:
+            raise
+        except Exception:
+            log.exception("agent connect failed")
+            refuse(errors.AppError("Internal error; try again"), code="internal_error")
+
+    def authorize(self, connection: Connection, permission: Permission) -> None:
+        with db.connection_context():
+            principal = principal_from_session(session)
+        connection.identity = principal
+        if not principal.can(permission):
+            raise errors.Forbidden("This account lacks the permission for this event")
+
+    def sweep_idle(self, now_ms: int) -> int:
+        """Disconnect agent connections idle longer than the session timeout; return how many."""
+        idle_ms = current_runtime().settings.security.session_idle_minutes * 60_000
+        stale = [c.sid for c in self.connections.values() if now_ms - c.last_activity_ms > idle_ms]
+        for sid in stale:
+            self.connections.pop(sid, None)
+            disconnect(sid, namespace=self.namespace)
+        return len(stale)
+
+    @event(
+        "set_status",
+        permission=Permission.CHAT_HANDLE,
+        schema={
+            "status": Field(str, choices=STATUSES),
+            "capacity": Field(int, required=False, minimum=1, maximum=50),
+        },
+    )
+    def set_status(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        principal: Principal = connection.identity
+        do_set_status(
+            agent_id=principal.id,
+            groups=principal.groups,
+            status=data["status"],
+            capacity=data["capacity"],
+            actor=_actor(connection),
+        )
+        return {"agent": presence_view(principal.id)}
+
+    @event("list_conversations", permission=Permission.CHAT_HANDLE)
+    def list_conversations(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversations = assigned_conversations(connection.identity.id)
+        return {"conversations": [conversation_for_agent(c) for c in conversations]}
+
+    @event(
+        "send_message",
+        permission=Permission.CHAT_HANDLE,
+        schema={
+            "conversation_id": CONVERSATION,
+            "client_msg_id": Field(str, pattern=CLIENT_MSG_ID),
+            "text": Field(str, max_bytes=max_text_bytes),
+            "internal": Field(bool, required=False, default=False),
+        },
+    )
+    def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        principal: Principal = connection.identity
+        access_conversation_by_agent(principal, data["conversation_id"], to_post=True)
+        posted = post_message(
+            data["conversation_id"],
+            sender=Sender(type="agent", id=str(principal.id), name=principal.display_name),
+            actor=_actor(connection),
+            client_msg_id=data["client_msg_id"],
+            text=data["text"],
+            kind="note" if data["internal"] else "text",
+            origin_sid=connection.sid,
+        )
+        return {"message": posted.message, "duplicate": posted.duplicate}
+
+    @event(
+        "sync",
+        permission=Permission.CHAT_HANDLE,
+        schema={
+            "conversation_id": CONVERSATION,
+            "after_seq": Field(int, minimum=0),
+            "limit": Field(int, required=False, default=200, minimum=1, maximum=500),
+        },
+    )
+    def sync(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = access_conversation_by_agent(connection.identity, data["conversation_id"])
+        messages, has_more = messages_after(
+            conversation, data["after_seq"], data["limit"], include_notes=True
+        )
+        return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
+
+    @event(
+        "typing",
+        permission=Permission.CHAT_HANDLE,
+        schema={"conversation_id": CONVERSATION, "typing": Field(bool)},
+    )
+    def typing(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = access_conversation_by_agent(
+            connection.identity, data["conversation_id"], to_post=True
+        )
+        self.socketio.emit(
+            "typing_changed",
+            typing_payload(conversation.id, "agent", data["typing"]),
+            namespace=VISITOR_NS,
+            to=visitor_room(conversation.visitor_id),
+        )
+        return {}
+
+    @event(
+        "mark_read",
+        permission=Permission.CHAT_HANDLE,
+        schema={"conversation_id": CONVERSATION, "seq": Field(int, minimum=0)},
+    )
+    def mark_read(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = access_conversation_by_agent(
+            connection.identity, data["conversation_id"], to_post=True
+        )
+        if min(data["seq"], conversation.last_seq) <= conversation.agent_read_seq:
+            return {"read_seq": conversation.agent_read_seq}
+        read_seq = do_mark_read(
+            conversation.id, side="agent", seq=data["seq"], actor=_actor(connection)
+        )
+        return {"read_seq": read_seq}
+
+    @event(
+        "close_conversation",
+        permission=Permission.CHAT_HANDLE,
+        schema={"conversation_id": CONVERSATION},
+    )
+    def close_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        access_conversation_by_agent(connection.identity, data["conversation_id"], to_post=True)
+        conversation = do_close_conversation(
+            data["conversation_id"], closed_by="agent", actor=_actor(connection)
+        )
+        return {"conversation": conversation_for_agent(conversation)}
+
+
+def _actor(connection: Connection) -> Any:
+    principal: Principal = connection.identity
+    return principal.actor(ip=connection.ip, session_id=connection.session_id)
+
+
+def _agent_state(principal: Principal) -> dict[str, Any]:
+    return {
+        "agent": {
+            "id": principal.id,
+            "name": principal.display_name,
+            **presence_view(principal.id),
+        },
+        "conversations": [conversation_for_agent(c) for c in assigned_conversations(principal.id)],
+    }
+
+
+def sweep_forever(namespace: AgentNamespace, interval_seconds: float) -> None:
+    """Run in a background task of a serving process."""
+    while True:
+        namespace.socketio.sleep(interval_seconds)
+        try:
+            namespace.sweep_idle(clock.now_ms())
+        except Exception:
+            log.exception("idle sweep failed")

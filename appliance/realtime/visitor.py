@@ -1,0 +1,184 @@
+"""The /visitor namespace: bank customers chatting through the widget. See docs/protocol.md."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_socketio import emit
+from flask_socketio import join_room
+from socketio.exceptions import ConnectionRefusedError
+
+from appliance import errors
+from appliance.db import db
+from appliance.permissions import Permission
+from appliance.queries.chat import Sender
+from appliance.queries.chat import access_conversation_by_visitor
+from appliance.queries.chat import conversation_for_visitor
+from appliance.queries.chat import messages_after
+from appliance.queries.chat import open_conversation_of
+from appliance.realtime._dispatch import Connection
+from appliance.realtime._dispatch import DeclaredNamespace
+from appliance.realtime._dispatch import event
+from appliance.realtime._payload import CLIENT_MSG_ID
+from appliance.realtime._payload import CONVERSATION_ID
+from appliance.realtime._payload import GROUP
+from appliance.realtime._payload import Field
+from appliance.realtime.common import max_text_bytes
+from appliance.realtime.common import refuse
+from appliance.realtime.common import typing_payload
+from appliance.services._events import AGENT_NS
+from appliance.services._events import VISITOR_NS
+from appliance.services._events import agent_room
+from appliance.services._events import visitor_room
+from appliance.services.conversations import do_close_conversation
+from appliance.services.conversations import start_or_resume
+from appliance.services.conversations import visitor_actor
+from appliance.services.messages import do_mark_read
+from appliance.services.messages import post_message
+from appliance.services.visitors import VisitorIdentity
+from appliance.services.visitors import identify_by_customer_token
+from appliance.services.visitors import identify_by_visitor_token
+from appliance.services.visitors import new_anonymous
+
+log = logging.getLogger(__name__)
+
+CONVERSATION = Field(str, pattern=CONVERSATION_ID)
+
+
+class VisitorNamespace(DeclaredNamespace):
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            identity, token = _identify(auth)
+            connection = self.new_connection()
+            connection.identity = identity
+            self.connections[connection.sid] = connection
+            join_room(visitor_room(identity.id))
+            with db.connection_context():
+                existing = open_conversation_of(identity.id)
+                view = None if existing is None else conversation_for_visitor(existing)
+            emit(
+                "session_started",
+                {"visitor_token": token, "visitor": identity.public(), "conversation": view},
+            )
+        except errors.AppError as exc:
+            refuse(exc)
+        except ConnectionRefusedError:
+            raise
+        except Exception:
+            log.exception("visitor connect failed")
+            refuse(errors.AppError("Internal error; try again"), code="internal_error")
+
+    def authorize(self, connection: Connection, permission: Permission) -> None:
+        if permission not in (Permission.VISITOR, Permission.PUBLIC):
+            raise errors.Forbidden("Not allowed")
+
+    @event(
+        "start_conversation",
+        permission=Permission.VISITOR,
+        schema={"group": Field(str, required=False, default="general", pattern=GROUP)},
+    )
+    def start_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = start_or_resume(connection.identity, group=data["group"])
+        return {"conversation": conversation_for_visitor(conversation)}
+
+    @event(
+        "send_message",
+        permission=Permission.VISITOR,
+        schema={
+            "conversation_id": CONVERSATION,
+            "client_msg_id": Field(str, pattern=CLIENT_MSG_ID),
+            "text": Field(str, max_bytes=max_text_bytes),
+        },
+    )
+    def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        identity: VisitorIdentity = connection.identity
+        access_conversation_by_visitor(identity.id, data["conversation_id"])
+        posted = post_message(
+            data["conversation_id"],
+            sender=Sender(type="visitor", id=identity.id, name=identity.name),
+            actor=visitor_actor(identity.id),
+            client_msg_id=data["client_msg_id"],
+            text=data["text"],
+            origin_sid=connection.sid,
+        )
+        return {"message": posted.message, "duplicate": posted.duplicate}
+
+    @event(
+        "sync",
+        permission=Permission.VISITOR,
+        schema={
+            "conversation_id": CONVERSATION,
+            "after_seq": Field(int, minimum=0),
+            "limit": Field(int, required=False, default=200, minimum=1, maximum=500),
+        },
+    )
+    def sync(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = access_conversation_by_visitor(
+            connection.identity.id, data["conversation_id"]
+        )
+        messages, has_more = messages_after(
+            conversation, data["after_seq"], data["limit"], include_notes=False
+        )
+        return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
+
+    @event(
+        "typing",
+        permission=Permission.VISITOR,
+        schema={"conversation_id": CONVERSATION, "typing": Field(bool)},
+    )
+    def typing(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        conversation = access_conversation_by_visitor(
+            connection.identity.id, data["conversation_id"]
+        )
+        if conversation.agent_id is not None and conversation.status == "assigned":
+            self.socketio.emit(
+                "typing_changed",
+                typing_payload(conversation.id, "visitor", data["typing"]),
+                namespace=AGENT_NS,
+                to=agent_room(conversation.agent_id),
+            )
+        return {}
+
+    @event(
+        "mark_read",
+        permission=Permission.VISITOR,
+        schema={"conversation_id": CONVERSATION, "seq": Field(int, minimum=0)},
+    )
+    def mark_read(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        visitor_id = connection.identity.id
+        conversation = access_conversation_by_visitor(visitor_id, data["conversation_id"])
+        if min(data["seq"], conversation.last_seq) <= conversation.visitor_read_seq:
+            return {"read_seq": conversation.visitor_read_seq}
+        read_seq = do_mark_read(
+            conversation.id, side="visitor", seq=data["seq"], actor=visitor_actor(visitor_id)
+        )
+        return {"read_seq": read_seq}
+
+    @event(
+        "close_conversation",
+        permission=Permission.VISITOR,
+        schema={"conversation_id": CONVERSATION},
+    )
+    def close_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        visitor_id = connection.identity.id
+        access_conversation_by_visitor(visitor_id, data["conversation_id"])
+        conversation = do_close_conversation(
+            data["conversation_id"], closed_by="visitor", actor=visitor_actor(visitor_id)
+        )
+        return {"conversation": conversation_for_visitor(conversation)}
+
+
+def _identify(auth: Any) -> tuple[VisitorIdentity, str | None]:
+    if auth is None or auth == {}:
+        return new_anonymous()
+    if not isinstance(auth, dict) or len(auth) != 1:
+        raise errors.InvalidPayload("auth: expected {} or one of visitor_token, customer_token")
+    if "visitor_token" in auth:
+        return identify_by_visitor_token(auth["visitor_token"])
+    if "customer_token" in auth:
+        return identify_by_customer_token(auth["customer_token"]), None
+    raise errors.InvalidPayload("auth: expected {} or one of visitor_token, customer_token")
+
+
+__all__ = ["VISITOR_NS", "VisitorNamespace"]

@@ -1,0 +1,174 @@
+"""Posting messages and moving read positions.
+
+A message is stored once per (conversation, sender, client_msg_id): a resend of
+the same id finds the stored one and changes nothing (see post_message). Its seq
+is taken by incrementing the conversation's last_seq inside the same
+transaction, so seqs are gap-free and, on PostgreSQL, serialized by the row lock.
+The body is sealed with associated data naming the conversation and the seq.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from appliance import clock
+from appliance import errors
+from appliance.models import Conversation
+from appliance.models import Message
+from appliance.queries.chat import Sender
+from appliance.queries.chat import find_message
+from appliance.queries.chat import message_view
+from appliance.queries.chat import posted_view
+from appliance.sealed import message_context
+from appliance.sealed import seal
+from appliance.services._events import AGENT_NS
+from appliance.services._events import VISITOR_NS
+from appliance.services._events import agent_room
+from appliance.services._events import group_room
+from appliance.services._events import send_event_on_commit
+from appliance.services._events import visitor_room
+from appliance.services._uow import mutation
+from appliance.services.audit_trail import record_audit
+from audit.events import Actor
+from audit.events import EventType
+from audit.events import Target
+
+
+class _AlreadyStored(Exception):
+    """Raised inside the mutation to roll back nothing and report the stored message."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: dict[str, Any]
+    duplicate: bool
+
+
+def post_message(
+    conversation_id: str,
+    *,
+    sender: Sender,
+    actor: Actor,
+    client_msg_id: str,
+    text: str,
+    kind: str = "text",
+    origin_sid: str | None = None,
+) -> Posted:
+    """Store the message (or find it, if this client_msg_id was stored before)."""
+    stored = find_message(conversation_id, sender, client_msg_id)
+    if stored is None:
+        try:
+            view = do_post_message(
+                conversation_id,
+                sender=sender,
+                actor=actor,
+                client_msg_id=client_msg_id,
+                text=text,
+                kind=kind,
+                origin_sid=origin_sid,
+            )
+            return Posted(message=view, duplicate=False)
+        except _AlreadyStored as exc:  # a resend raced the first send into one batch
+            stored = exc.message
+    return Posted(message=message_view(stored, sender.name), duplicate=True)
+
+
+@mutation
+def do_post_message(
+    conversation_id: str,
+    *,
+    sender: Sender,
+    actor: Actor,
+    client_msg_id: str,
+    text: str,
+    kind: str,
+    origin_sid: str | None,
+) -> dict[str, Any]:
+    stored = find_message(conversation_id, sender, client_msg_id)
+    if stored is not None:
+        raise _AlreadyStored(stored)
+    conversation = Conversation.get_by_id(conversation_id)
+    if conversation.status == "closed":
+        raise errors.ConversationClosed("The conversation is closed")
+    bumped = (
+        Conversation.update(last_seq=Conversation.last_seq + 1)
+        .where(Conversation.id == conversation_id)
+        .returning(Conversation.last_seq)
+        .tuples()
+        .execute()
+    )
+    seq = int(next(iter(bumped))[0])
+    now = clock.now_ms()
+    Message.insert(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender_type=sender.type,
+        sender_id=sender.id,
+        client_msg_id=client_msg_id,
+        kind=kind,
+        body_enc=seal(text, context=message_context(conversation_id, seq)),
+        created_ms=now,
+    ).execute()
+    record_audit(
+        EventType.MESSAGE_POSTED,
+        actor=actor,
+        target=Target(type="conversation", id=conversation_id),
+        details={"seq": seq, "kind": kind},
+    )
+    view = posted_view(conversation_id, seq, client_msg_id, sender, kind, text, now)
+    agent_rooms = [group_room(conversation.group)]
+    if conversation.agent_id is not None:
+        agent_rooms.append(agent_room(conversation.agent_id))
+    send_event_on_commit(
+        "message_posted", view, namespace=AGENT_NS, to=agent_rooms, skip_sid=origin_sid
+    )
+    if kind != "note":
+        send_event_on_commit(
+            "message_posted",
+            view,
+            namespace=VISITOR_NS,
+            to=visitor_room(conversation.visitor_id),
+            skip_sid=origin_sid,
+        )
+    return view
+
+
+@mutation
+def do_mark_read(conversation_id: str, *, side: str, seq: int, actor: Actor) -> int:
+    """Move `side`'s read position forward to `seq` (never back); return the position."""
+    conversation = Conversation.get_by_id(conversation_id)
+    column = Conversation.visitor_read_seq if side == "visitor" else Conversation.agent_read_seq
+    current = getattr(conversation, column.name)
+    seq = min(seq, conversation.last_seq)
+    if seq <= current:
+        record_audit(
+            EventType.MESSAGES_READ,
+            actor=actor,
+            target=Target(type="conversation", id=conversation_id),
+            details={"side": side, "seq": current, "moved": False},
+        )
+        return int(current)
+    Conversation.update({column: seq}).where(
+        (Conversation.id == conversation_id) & (column < seq)
+    ).execute()
+    record_audit(
+        EventType.MESSAGES_READ,
+        actor=actor,
+        target=Target(type="conversation", id=conversation_id),
+        details={"side": side, "seq": seq, "moved": True},
+    )
+    payload = {"conversation_id": conversation_id, "reader": side, "seq": seq}
+    if side == "visitor":
+        rooms = [group_room(conversation.group)]
+        if conversation.agent_id is not None:
+            rooms.append(agent_room(conversation.agent_id))
+        send_event_on_commit("read_changed", payload, namespace=AGENT_NS, to=rooms)
+    else:
+        send_event_on_commit(
+            "read_changed", payload, namespace=VISITOR_NS, to=visitor_room(conversation.visitor_id)
+        )
+    return seq
