@@ -52,7 +52,8 @@ def server_started(app: Flask, *, server: str) -> None:
         install_runner(writer)
         app.extensions["enclave.writer"] = writer
         _, agents = app.extensions["enclave.namespaces"]
-        socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS)
+        idle_ms = runtime.settings.security.session_idle_minutes * 60_000
+        socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS, idle_ms)
     with app.app_context():
         do_record_server_start(runtime.settings, runtime.keyring.blind_index(), server=server)
         start_audit_jobs(app, audit_jobs_for(runtime, identity, server))

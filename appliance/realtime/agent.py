@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from flask import session
-from flask_socketio import disconnect
 from flask_socketio import emit
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError
@@ -34,7 +33,6 @@ from appliance.realtime._payload import Field
 from appliance.realtime.common import max_text_bytes
 from appliance.realtime.common import refuse
 from appliance.realtime.common import typing_payload
-from appliance.runtime import current_runtime
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
 from appliance.services._events import group_room
@@ -84,13 +82,12 @@ class AgentNamespace(DeclaredNamespace):
         if not principal.can(permission):
             raise errors.Forbidden("This account lacks the permission for this event")
 
-    def sweep_idle(self, now_ms: int) -> int:
-        """Disconnect agent connections idle longer than the session timeout; return how many."""
-        idle_ms = current_runtime().settings.security.session_idle_minutes * 60_000
+    def sweep_idle(self, now_ms: int, idle_ms: int) -> int:
+        """Disconnect agent connections idle longer than `idle_ms`; return how many."""
         stale = [c.sid for c in self.connections.values() if now_ms - c.last_activity_ms > idle_ms]
         for sid in stale:
             self.connections.pop(sid, None)
-            disconnect(sid, namespace=self.namespace)
+            self.socketio.server.disconnect(sid, namespace=self.namespace)
         return len(stale)
 
     @event(
@@ -219,11 +216,11 @@ def _agent_state(principal: Principal) -> dict[str, Any]:
     }
 
 
-def sweep_forever(namespace: AgentNamespace, interval_seconds: float) -> None:
+def sweep_forever(namespace: AgentNamespace, interval_seconds: float, idle_ms: int) -> None:
     """Run in a background task of a serving process."""
     while True:
         namespace.socketio.sleep(interval_seconds)
         try:
-            namespace.sweep_idle(clock.now_ms())
+            namespace.sweep_idle(clock.now_ms(), idle_ms)
         except Exception:
             log.exception("idle sweep failed")
