@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := var/demo
 STAMP  := $(VENV)/.installed
+VENDOR := appliance/static/vendor
+SIO    := node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: run test bench check lint install clean-demo
+.PHONY: run test bench check lint install assets clean-demo
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -16,13 +18,31 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 
 install: $(STAMP)
 
+## make assets: browser assets from package-lock.json, vendored into $(VENDOR) at build time.
+## npm runs here only, never at runtime. Without npm (outside CI) the demo pages say what is missing.
+assets: $(VENDOR)/socket.io.min.js
+
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		echo "make assets: npm not found (Debian: apt-get install nodejs npm); the demo pages need it" >&2; \
+		if [ "$${CI:-}" = true ]; then exit 1; fi; exit 0; fi; \
+		npm ci --no-audit --no-fund && touch $@
+
+$(VENDOR)/socket.io.min.js: node_modules/.installed
+	@if [ -f $(SIO) ]; then \
+		mkdir -p $(VENDOR) && cp $(SIO) $@ && echo "vendored $(SIO) -> $@" && \
+		if [ -f $(SIO).map ]; then cp $(SIO).map $@.map; fi; fi
+
 ## make run: a demo instance under ./var/demo, served on http://127.0.0.1:8080/
-run: $(STAMP)
+run: $(STAMP) assets
 	@test -f $(DEMO)/enclave.toml || $(BIN)/enclave init --data-dir $(DEMO)
+	@$(BIN)/enclave demo setup --data-dir $(DEMO)
+	@echo "Visitor widget: http://127.0.0.1:8080/demo/visitor"
+	@echo "Agent page:     http://127.0.0.1:8080/demo/agent"
 	$(BIN)/enclave serve --data-dir $(DEMO) --host 127.0.0.1 --port 8080
 
 ## make test: the whole test suite
-test: $(STAMP)
+test: $(STAMP) assets
 	$(BIN)/python -m pytest
 
 ## make bench: every benchmark under tests/bench/, each printing its ratio to a same-run baseline

@@ -80,6 +80,21 @@ class Forbidden(AppError):
     http_status = 403
 
 
+class InvalidCredentials(AppError):
+    code = "invalid_credentials"
+    http_status = 401
+
+
+class AccountLocked(AppError):
+    code = "account_locked"
+    http_status = 423
+
+
+class CsrfFailed(AppError):
+    code = "csrf_failed"
+    http_status = 403
+
+
 class Conflict(AppError):
     code = "conflict"
     http_status = 409

@@ -3,9 +3,11 @@
 from appliance.cli import group as cli
 from appliance.commands import audit
 from appliance.commands import crypto
+from appliance.commands import demo
 from appliance.commands import instance
 from appliance.commands import keys
 from appliance.commands import serve
+from appliance.commands import users
 
 cli.add_command(instance.init)
 cli.add_command(instance.settings_group)
@@ -14,5 +16,7 @@ cli.add_command(serve.serve)
 cli.add_command(crypto.crypto)
 cli.add_command(keys.keys)
 cli.add_command(audit.audit)
+cli.add_command(users.users)
+cli.add_command(demo.demo)
 
 __all__ = ["cli"]

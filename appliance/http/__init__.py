@@ -2,8 +2,14 @@
 
 from flask import Flask
 
+from appliance.http import _access
+from appliance.http import auth
+from appliance.http import demo
 from appliance.http import health
 
 
 def register_blueprints(app: Flask) -> None:
+    _access.install(app)  # deny by default, CSRF on writes: before any view
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(demo.bp)

@@ -7,6 +7,8 @@ from flask import Response
 from flask import jsonify
 
 from appliance import migrations
+from appliance.http._access import requires
+from appliance.permissions import Permission
 from appliance.runtime import current_runtime
 from appliance.version import __version__
 
@@ -14,12 +16,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@requires(Permission.PUBLIC)
 def healthz() -> Response:
     """The process is up and answering."""
     return jsonify({"ok": True, "status": "alive", "version": __version__})
 
 
 @bp.get("/readyz")
+@requires(Permission.PUBLIC)
 def readyz() -> tuple[Response, int]:
     """The instance can serve: database reachable and migrated, keys open, self-test passed."""
     runtime = current_runtime()

@@ -6,6 +6,11 @@ from appliance.models.audit import AuditLeaf
 from appliance.models.audit import AuditMeta
 from appliance.models.audit import AuditNode
 from appliance.models.base import BaseModel
+from appliance.models.chat import AgentPresence
+from appliance.models.chat import Conversation
+from appliance.models.chat import Message
+from appliance.models.chat import Visitor
+from appliance.models.directory import Agent
 from appliance.models.instance import Instance
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -15,15 +20,25 @@ ALL_MODELS: list[type[BaseModel]] = [
     AuditNode,
     AuditCheckpoint,
     AuditMeta,
+    Agent,
+    Visitor,
+    Conversation,
+    Message,
+    AgentPresence,
 ]
 
 __all__ = [
     "ALL_MODELS",
+    "Agent",
+    "AgentPresence",
     "AuditCheckpoint",
     "AuditEventRow",
     "AuditLeaf",
     "AuditMeta",
     "AuditNode",
     "BaseModel",
+    "Conversation",
     "Instance",
+    "Message",
+    "Visitor",
 ]

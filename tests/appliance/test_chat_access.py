@@ -12,7 +12,7 @@ from appliance import clock
 from appliance.extensions import socketio
 from tests.appliance.chat_helpers import Chat
 
-BANK_SECRET = "shared-with-the-bank-site-0123456789"  # noqa: S105 - a test fixture
+BANK_SECRET = "shared-with-the-bank-site-0123456789"
 
 
 @pytest.fixture
@@ -125,7 +125,10 @@ def test_it_hides_another_visitors_conversation(chat):
         ack = mallory.emit(event, payload)
         assert ack["code"] == "not_found", (event, ack)
     missing = mallory.emit("sync", {"conversation_id": "0" * 32, "after_seq": 0})
-    assert missing["error"] == mallory.emit("sync", {"conversation_id": conversation_id, "after_seq": 0})["error"]
+    assert (
+        missing["error"]
+        == mallory.emit("sync", {"conversation_id": conversation_id, "after_seq": 0})["error"]
+    )
 
 
 def test_it_hides_a_conversation_assigned_to_another_agent(chat):
@@ -155,9 +158,14 @@ def test_it_lets_a_supervisor_of_the_group_read_but_not_post(chat):
 
     assert [m["text"] for m in boss.sync(conversation_id)] == ["hello"]
     assert boss.received("message_posted")[-1]["text"] == "hello"
-    refused = boss.emit("send_message", {"conversation_id": conversation_id, "client_msg_id": "s", "text": "x"})
+    refused = boss.emit(
+        "send_message", {"conversation_id": conversation_id, "client_msg_id": "s", "text": "x"}
+    )
     assert refused["code"] == "not_found"
-    assert outsider.emit("sync", {"conversation_id": conversation_id, "after_seq": 0})["code"] == "not_found"
+    assert (
+        outsider.emit("sync", {"conversation_id": conversation_id, "after_seq": 0})["code"]
+        == "not_found"
+    )
 
 
 def test_it_refuses_an_agent_connection_without_a_session(app):

@@ -44,8 +44,12 @@ def test_it_acks_a_resend_with_the_original_and_stores_it_once(pair):
 
 def test_it_scopes_client_ids_to_their_sender(pair):
     agent, visitor, conversation_id = pair
-    visitor.ok("send_message", {"conversation_id": conversation_id, "client_msg_id": "x", "text": "a"})
-    ack = agent.ok("send_message", {"conversation_id": conversation_id, "client_msg_id": "x", "text": "b"})
+    visitor.ok(
+        "send_message", {"conversation_id": conversation_id, "client_msg_id": "x", "text": "a"}
+    )
+    ack = agent.ok(
+        "send_message", {"conversation_id": conversation_id, "client_msg_id": "x", "text": "b"}
+    )
     assert ack["duplicate"] is False
     assert ack["message"]["seq"] == 2
 

@@ -33,12 +33,32 @@ def _stored():
     [
         ("not an object", "invalid_payload", "payload"),
         ({"client_msg_id": "a", "text": "x"}, "invalid_payload", "conversation_id"),
-        ({"conversation_id": 5, "client_msg_id": "a", "text": "x"}, "invalid_payload", "conversation_id"),
-        ({"conversation_id": "CID", "client_msg_id": "", "text": "x"}, "invalid_payload", "client_msg_id"),
-        ({"conversation_id": "CID", "client_msg_id": "a b", "text": "x"}, "invalid_payload", "client_msg_id"),
+        (
+            {"conversation_id": 5, "client_msg_id": "a", "text": "x"},
+            "invalid_payload",
+            "conversation_id",
+        ),
+        (
+            {"conversation_id": "CID", "client_msg_id": "", "text": "x"},
+            "invalid_payload",
+            "client_msg_id",
+        ),
+        (
+            {"conversation_id": "CID", "client_msg_id": "a b", "text": "x"},
+            "invalid_payload",
+            "client_msg_id",
+        ),
         ({"conversation_id": "CID", "client_msg_id": "a", "text": 7}, "invalid_payload", "text"),
-        ({"conversation_id": "CID", "client_msg_id": "a", "text": "   "}, "invalid_payload", "text"),
-        ({"conversation_id": "CID", "client_msg_id": "a", "text": "x", "html": 1}, "invalid_payload", "html"),
+        (
+            {"conversation_id": "CID", "client_msg_id": "a", "text": "   "},
+            "invalid_payload",
+            "text",
+        ),
+        (
+            {"conversation_id": "CID", "client_msg_id": "a", "text": "x", "html": 1},
+            "invalid_payload",
+            "html",
+        ),
         ({"conversation_id": "CID", "client_msg_id": "a", "text": "x" * 8193}, "too_large", "text"),
     ],
 )
@@ -58,7 +78,8 @@ def test_it_accepts_text_at_the_limit_counted_in_utf8_bytes(pair):
     text = "中" * (8192 // 3)  # 3 bytes each
     assert visitor.send(conversation_id, text)["text"] == text
     ack = visitor.emit(
-        "send_message", {"conversation_id": conversation_id, "client_msg_id": "b", "text": "中" * 2731}
+        "send_message",
+        {"conversation_id": conversation_id, "client_msg_id": "b", "text": "中" * 2731},
     )
     assert ack["code"] == "too_large"
 
@@ -66,7 +87,9 @@ def test_it_accepts_text_at_the_limit_counted_in_utf8_bytes(pair):
 def test_it_honours_a_configured_text_limit(settings):
     from appliance import create_app
 
-    small = dataclasses.replace(settings, chat=dataclasses.replace(settings.chat, max_text_bytes=10))
+    small = dataclasses.replace(
+        settings, chat=dataclasses.replace(settings.chat, max_text_bytes=10)
+    )
     chat = Chat(create_app(small))
     chat.agent("ann")
     visitor = chat.visitor()
@@ -92,7 +115,7 @@ def test_it_refuses_unknown_events(pair):
 
 
 def test_it_refuses_agent_events_on_the_visitor_namespace(pair):
-    _, visitor, conversation_id = pair
+    _, visitor, _ = pair
     ack = visitor.emit("set_status", {"status": "online"})
     assert ack["code"] == "unknown_event"
 
@@ -111,5 +134,10 @@ def test_it_rate_limits_a_flooding_connection(pair):
 def test_it_refuses_a_bad_agent_status(chat):
     agent = chat.agent("ann", online=False)
     assert agent.emit("set_status", {"status": "asleep"})["code"] == "invalid_payload"
-    assert agent.emit("set_status", {"status": "online", "capacity": 0})["code"] == "invalid_payload"
-    assert agent.emit("set_status", {"status": "online", "capacity": True})["code"] == "invalid_payload"
+    assert (
+        agent.emit("set_status", {"status": "online", "capacity": 0})["code"] == "invalid_payload"
+    )
+    assert (
+        agent.emit("set_status", {"status": "online", "capacity": True})["code"]
+        == "invalid_payload"
+    )

@@ -1,0 +1,79 @@
+"""`enclave demo setup`: demo accounts for the demo pages (what `make run` uses)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+
+from appliance.cli import DATA_DIR_OPTION
+
+CREDENTIALS_FILE = "demo-credentials.txt"
+
+# username, display name, role; both serve the "general" queue.
+DEMO_ACCOUNTS = (
+    ("demo-agent", "Demo Agent", "agent"),
+    ("demo-supervisor", "Demo Supervisor", "supervisor"),
+)
+
+
+@click.group()
+def demo() -> None:
+    """Demo accounts for trying the appliance (not for production instances)."""
+
+
+@demo.command()
+@DATA_DIR_OPTION
+def setup(data_dir: Path) -> None:
+    """Create the demo agent and supervisor with random passwords.
+
+    Writes them to DATA_DIR/demo-credentials.txt (mode 0600) and prints them. Run
+    again, it only prints that file: the accounts already exist.
+    """
+    credentials = data_dir / CREDENTIALS_FILE
+    if not credentials.is_file():
+        _create_accounts(data_dir, credentials)
+    click.echo(credentials.read_text(encoding="utf-8"), nl=False)
+
+
+def _create_accounts(data_dir: Path, credentials: Path) -> None:
+    from appliance import errors
+    from appliance.commands._common import bind_instance
+    from appliance.services.audit_log import sequence_pending
+    from appliance.services.audit_trail import operator_actor
+    from appliance.services.directory import do_create_user
+
+    _, identity = bind_instance(data_dir)
+    actor = operator_actor()
+    lines = [f"Demo accounts (from `enclave demo setup`; kept in {credentials}):\n"]
+    try:
+        for username, display_name, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(12)
+            do_create_user(
+                username=username,
+                display_name=display_name,
+                password=password,
+                roles=[role],
+                groups=["general"],
+                actor=actor,
+            )
+            lines.append(f"  {role:<10}  user {username:<16}  password {password}\n")
+    except errors.Conflict:
+        raise click.ClickException(
+            f"the demo accounts exist but {credentials} does not, so their passwords are "
+            "unknown; reset them with the user commands or start a fresh instance"
+        ) from None
+    except errors.AppError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        sequence_pending(identity)
+    _write_private(credentials, "".join(lines))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a new file readable by its owner only (never world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,65 @@
+"""The demo pages: a visitor widget and an agent page, clients of docs/protocol.md.
+
+Plain HTML from templates/demo/, scripts and styles from static/demo/, and the
+Socket.IO client vendored at build time (`make assets`) into static/vendor/.
+Nothing is loaded from another origin and nothing runs inline, so the strict
+Content-Security-Policy below holds; chat text reaches the page only as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import render_template
+
+from appliance.http._access import requires
+from appliance.permissions import Permission
+
+bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+SOCKETIO_ASSET = "vendor/socket.io.min.js"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+)
+
+
+def socketio_asset_built() -> bool:
+    """Whether `make assets` has vendored the Socket.IO client into static/."""
+    static = current_app.static_folder
+    return static is not None and (Path(static) / SOCKETIO_ASSET).is_file()
+
+
+def _page(template: str) -> Response:
+    html = render_template(template, socketio_missing=not socketio_asset_built())
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+@requires(Permission.PUBLIC)
+def index() -> Response:
+    """Links to the two demo pages."""
+    return _page("demo/index.html")
+
+
+@bp.get("/visitor")
+@requires(Permission.PUBLIC)
+def visitor() -> Response:
+    """The visitor widget: start a chat, see queue position and agent, exchange messages."""
+    return _page("demo/visitor.html")
+
+
+@bp.get("/agent")
+@requires(Permission.PUBLIC)
+def agent() -> Response:
+    """The agent page: log in, set status, handle assigned conversations."""
+    return _page("demo/agent.html")
