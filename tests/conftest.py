@@ -73,3 +73,13 @@ def any_instance_dir(request, tmp_path: Path) -> Path:
         return init_instance(tmp_path / "instance").data_dir
     url = request.getfixturevalue("postgres_url")
     return init_instance(tmp_path / "instance", database_url=url).data_dir
+
+
+@pytest.fixture
+def any_app(any_instance_dir: Path):
+    """The app of an instance on each database backend in turn."""
+    from appliance import create_app
+
+    return create_app(
+        dataclasses.replace(load_settings(any_instance_dir, environ={}), testing=True)
+    )

@@ -12,8 +12,9 @@ from tests.appliance.chat_helpers import Chat
 
 
 @pytest.fixture
-def chat(app):
-    return Chat(app)
+def chat(any_app):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return Chat(any_app)
 
 
 @pytest.fixture
