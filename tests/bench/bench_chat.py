@@ -110,6 +110,7 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         capacity: dict[str, list[float]] = {s.name: [] for s, _ in targets}
         for round_ in range(1, args.rounds + 1):
             for server, server_cookies in targets:
+                cb.wait_quiet(servers)
                 loop_args = ["--window", str(args.window), "--duration", str(args.duration)]
                 result = cb.run_loadgen([*chat_args(server, args, server_cookies), *loop_args])
                 describe(f"{server.name} round {round_}", result)
@@ -121,6 +122,7 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         )
         latency: dict[str, dict] = {}
         for server, server_cookies in targets:
+            cb.wait_quiet(servers)
             rate_args = ["--rate", str(args.rate), "--duration", str(args.latency_duration)]
             result = cb.run_loadgen([*chat_args(server, args, server_cookies), *rate_args])
             describe(f"{server.name} @{args.rate:,.0f}/s", result)
@@ -153,6 +155,11 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         f"[{cb.verdict(ok)}]{'' if sustained else ' (offered rate NOT sustained)'}; "
         f"{bare_latency}"
     )
+    if full < args.rate:
+        print(
+            f"  note: {args.rate:,.0f} msg/s is above the product's closed-loop capacity "
+            f"({full:,.0f} msg/s), so its backlog grows and the latency is a queueing delay"
+        )
     return 0
 
 

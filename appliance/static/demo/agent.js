@@ -100,6 +100,7 @@ function resetDesk() {
 
 function showLogin(message) {
   resetDesk();
+  ui.connection.textContent = "not signed in";
   ui.desk.hidden = true;
   ui.login.hidden = false;
   ui.loginError.textContent = message || "";
@@ -129,8 +130,8 @@ ui.logout.addEventListener("click", async () => {
     return;
   }
   socket.disconnect();
-  ui.connection.textContent = "logged out";
   showLogin("");
+  ui.connection.textContent = "logged out";
 });
 
 // --- conversations ----------------------------------------------------------
@@ -139,12 +140,16 @@ function isMine(message) {
   return message.sender.type === "agent" && state.agent && String(message.sender.id) === String(state.agent.id);
 }
 
+function isOurs(view) {
+  return Boolean(view.agent && state.agent && String(view.agent.id) === String(state.agent.id));
+}
+
 function upsert(view) {
   let entry = state.conversations.get(view.id);
   if (!entry) {
     entry = {
       view,
-      list: el("ul", { className: "messages" }),
+      list: el("ul", { className: "messages" }),  // shown in the pane when selected
       pending: new Map(),
       readByVisitor: 0,
       unread: 0,
@@ -155,6 +160,7 @@ function upsert(view) {
     entry.sendRead = debounce(() => {
       emitOnce(socket, "mark_read", { conversation_id: entry.view.id, seq: entry.stream.lastSeq });
     }, 300);
+    entry.list.setAttribute("aria-live", "polite");
     entry.item.addEventListener("click", () => select(view.id));
     state.conversations.set(view.id, entry);
     ui.list.append(entry.item);
@@ -233,6 +239,7 @@ function closed(id) {
   entry.view.status = "closed";
   drawItem(entry);
   if (state.selected === id) drawPane(entry);
+  countLoad();
 }
 
 function selectedEntry() {
@@ -244,8 +251,10 @@ function selectedEntry() {
 let socket = null;
 if (!socketIoMissing(ui.notice)) {
   // The session cookie from /api/v1/auth/login authenticates the connection.
-  socket = window.io("/agent", { withCredentials: true });
+  // Not at once: a page that is not signed in shows the login form without a socket.
+  socket = window.io("/agent", { withCredentials: true, autoConnect: false });
   wire(socket);
+  resume();
 } else {
   ui.login.hidden = true;
 }
@@ -259,9 +268,9 @@ function wire(socket) {
   });
   socket.on("disconnect", (reason) => {
     if (reason === "io server disconnect") {
-      ui.connection.textContent = "logged out";
       showLogin("Your session ended; log in again.");
-    } else {
+      ui.connection.textContent = "logged out";
+    } else if (reason !== "io client disconnect") {
       ui.connection.textContent = "reconnecting…";
     }
   });
@@ -286,8 +295,14 @@ function wire(socket) {
     if (!selectedEntry() && payload.conversations.length) select(payload.conversations[0].id);
   });
   socket.on("conversation_assigned", (view) => {
+    // A supervisor also hears of chats assigned to others in their groups; the desk
+    // shows only our own.
+    if (!isOurs(view)) return;
     upsert(view).stream.sync();
-    if (!selectedEntry()) select(view.id);
+    // A new chat takes the pane unless the agent is in the middle of an open one.
+    const current = selectedEntry();
+    if (!current || current.view.status === "closed") select(view.id);
+    countLoad();
   });
   socket.on("message_posted", (message) => {
     const entry = state.conversations.get(message.conversation_id);
@@ -307,11 +322,35 @@ function wire(socket) {
   });
 }
 
+// Already signed in (a reload): connect; otherwise show the login form.
+async function resume() {
+  let session;
+  try {
+    session = await fetchJson("/api/v1/auth/session");
+  } catch (error) {
+    setNotice(`The appliance did not answer: ${error.message}`);
+    return;
+  }
+  if (session.body.agent) socket.connect();
+  else showLogin("");
+}
+
 function drawAgent() {
   const a = state.agent;
+  if (!a) return;
   ui.who.textContent = a.name;
   ui.status.value = a.status;
-  ui.load.textContent = `${a.load} of ${a.capacity} chats`;
+  ui.load.textContent = a.capacity ? `${a.load} of ${a.capacity} chats` : `${a.load} chats`;
+}
+
+// The load the server counts is our open conversations; keep the toolbar in step
+// between agent_state / set_status answers.
+function countLoad() {
+  if (!state.agent) return;
+  let open = 0;
+  for (const entry of state.conversations.values()) if (entry.view.status !== "closed") open += 1;
+  state.agent.load = open;
+  drawAgent();
 }
 
 // --- actions ----------------------------------------------------------------
@@ -336,6 +375,8 @@ ui.close.addEventListener("click", async () => {
   if (ack.ok) {
     upsert(ack.conversation);
     closed(entry.view.id);
+  } else if (ack.code === "conversation_closed") {
+    closed(entry.view.id); // the visitor ended it first
   } else {
     ui.close.disabled = false;
     setNotice(`Could not close the conversation: ${ack.error}`);

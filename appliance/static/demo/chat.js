@@ -202,7 +202,8 @@ export function renderMessage(message, { mine, readSeq }) {
   const node = el("li", { className: "message" + side + kind }, meta);
   node.append(el("div", { className: "text", text: message.text }));
   node.dataset.seq = String(message.seq);
-  if (mine) markDelivery(node, readSeq >= message.seq ? "read" : "sent");
+  // A note is never shown to the visitor, so it is never "read" by them.
+  if (mine) markDelivery(node, message.kind !== "note" && readSeq >= message.seq ? "read" : "sent");
   return node;
 }
 
@@ -223,7 +224,7 @@ export function markDelivery(node, state) {
 
 // Update the read marks of our own messages once the other side has read up to `seq`.
 export function markReadUpTo(list, seq) {
-  for (const node of list.querySelectorAll("li.message.mine[data-seq]")) {
+  for (const node of list.querySelectorAll("li.message.mine[data-seq]:not(.note)")) {
     if (Number(node.dataset.seq) <= seq) markDelivery(node, "read");
   }
 }

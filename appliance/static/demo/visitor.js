@@ -25,6 +25,7 @@ const ui = {
   who: $("who"),
   status: $("status"),
   start: $("start"),
+  end: $("end"),
   messages: $("messages"),
   typing: $("typing"),
   form: $("send-form"),
@@ -57,6 +58,7 @@ function showConversation() {
   ui.status.textContent = text;
   const open = Boolean(c && c.status !== "closed");
   ui.start.hidden = open;
+  ui.end.hidden = !open;
   ui.start.textContent = c ? "Start a new chat" : "Start chat";
   ui.text.disabled = !open;
   ui.send.disabled = !open;
@@ -139,7 +141,9 @@ function wire(socket) {
 
   // Sent after every (re)connect: the place to resume.
   socket.on("session_started", (payload) => {
-    localStorage.setItem(TOKEN_KEY, payload.visitor_token);
+    // null for a verified customer: then there is nothing to keep.
+    if (typeof payload.visitor_token === "string") localStorage.setItem(TOKEN_KEY, payload.visitor_token);
+    else localStorage.removeItem(TOKEN_KEY);
     ui.who.textContent = payload.visitor.name ? `You are ${payload.visitor.name}.` : "";
     if (payload.conversation) setConversation(payload.conversation);
     else if (state.conversation && state.conversation.status !== "closed") {
@@ -188,6 +192,22 @@ ui.start.addEventListener("click", async () => {
   ui.start.disabled = false;
   if (ack.ok) setConversation(ack.conversation);
   else setNotice(`Could not start a chat: ${ack.error}`);
+});
+
+ui.end.addEventListener("click", async () => {
+  const c = state.conversation;
+  if (!socket || !c || c.status === "closed") return;
+  ui.end.disabled = true;
+  typing.stopped();
+  const ack = await emitReliably(socket, "close_conversation", { conversation_id: c.id });
+  ui.end.disabled = false;
+  if (ack.ok || ack.code === "conversation_closed") {
+    if (isCurrent({ conversation_id: c.id })) {
+      state.conversation.status = "closed";
+      showConversation();
+      showTyping(ui.typing, "", false);
+    }
+  } else setNotice(`Could not end the chat: ${ack.error}`);
 });
 
 ui.form.addEventListener("submit", (event) => {
