@@ -33,13 +33,15 @@ $(VENDOR)/socket.io.min.js: node_modules/.installed
 		mkdir -p $(VENDOR) && cp $(SIO) $@ && echo "vendored $(SIO) -> $@" && \
 		if [ -f $(SIO).map ]; then cp $(SIO).map $@.map; fi; fi
 
-## make run: a demo instance under ./var/demo, served on http://127.0.0.1:8080/
+## make run: a demo instance under ./var/demo, served on http://127.0.0.1:8080/ by one
+## gunicorn gevent worker with config/gunicorn.conf.py, exactly as in production
 run: $(STAMP) assets
 	@test -f $(DEMO)/enclave.toml || $(BIN)/enclave init --data-dir $(DEMO)
 	@$(BIN)/enclave demo setup --data-dir $(DEMO)
 	@echo "Visitor widget: http://127.0.0.1:8080/demo/visitor"
 	@echo "Agent page:     http://127.0.0.1:8080/demo/agent"
-	$(BIN)/enclave serve --data-dir $(DEMO) --host 127.0.0.1 --port 8080
+	ENCLAVE_DATA_DIR=$(DEMO) ENCLAVE_SERVER_HOST=127.0.0.1 ENCLAVE_SERVER_PORT=8080 \
+		$(BIN)/gunicorn -c config/gunicorn.conf.py appliance.wsgi:app
 
 ## make test: the whole test suite
 test: $(STAMP) assets
