@@ -37,10 +37,9 @@ class _PerThreadState(peewee._ConnectionState, _os_thread_local()):  # type: ign
     Under gevent, peewee's default state is greenlet-local, so every Socket.IO
     event (a new greenlet) would open its own connection: hundreds of open files
     and half the throughput (research/performance-anchors.md, trap 1). Keyed by
-    OS thread, all greenlets of the hub share one connection for reads, and the
-    group-commit writer thread (services/_writer.py) has its own for writes. It
-    is safe because no greenlet on the hub ever holds a transaction: in a
-    serving process every @mutation runs on the writer thread.
+    OS thread, all greenlets share one connection. It is safe because in a
+    serving process every transaction runs in the group-commit writer
+    (services/_writer.py), which never yields while one is open.
     """
 
 

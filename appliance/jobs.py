@@ -55,7 +55,7 @@ class AuditJobs:
             except Exception:
                 log.exception("audit job %s failed; will retry", name)
 
-    # Both manage their own transactions, on the writer thread when one runs.
+    # Both manage their own transactions, in the writer greenlet when one runs.
     def sequence(self) -> int:
         return run_exclusive(lambda: sequence_pending(self.identity))
 

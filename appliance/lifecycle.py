@@ -2,7 +2,7 @@
 
 Under gevent (every real server) it also sets up the database discipline of
 appliance/db.py and services/_writer.py: the hub keeps one connection open for
-reads, and a group-commit writer thread runs every mutation.
+reads, and a group-commit writer greenlet runs every mutation.
 """
 
 from __future__ import annotations

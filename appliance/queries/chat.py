@@ -20,6 +20,7 @@ from appliance.models import Conversation
 from appliance.models import Message
 from appliance.models import Visitor
 from appliance.permissions import Permission
+from appliance.queries._raw import fetch_one
 from appliance.sealed import message_context
 from appliance.sealed import unseal
 from appliance.sealed import visitor_context
@@ -50,6 +51,51 @@ def iso_ms(ms: int) -> str:
 
 # access
 
+_CONVERSATION_COLUMNS = (
+    "id",
+    "visitor_id",
+    "group",
+    "status",
+    "agent_id",
+    "last_seq",
+    "visitor_read_seq",
+    "agent_read_seq",
+    "opened_ms",
+    "queued_ms",
+    "assigned_ms",
+    "closed_ms",
+    "closed_by",
+)
+_CONVERSATION_BY_ID = (
+    'SELECT id, visitor_id, "group", status, agent_id, last_seq, visitor_read_seq,'
+    " agent_read_seq, opened_ms, queued_ms, assigned_ms, closed_ms, closed_by"
+    " FROM conversation WHERE id = ?"
+)
+_MESSAGE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "seq",
+    "sender_type",
+    "sender_id",
+    "client_msg_id",
+    "kind",
+    "body_enc",
+    "created_ms",
+)
+_MESSAGE_BY_CLIENT_ID = (
+    "SELECT id, conversation_id, seq, sender_type, sender_id, client_msg_id, kind, body_enc,"
+    " created_ms FROM message WHERE conversation_id = ? AND sender_type = ? AND sender_id = ?"
+    " AND client_msg_id = ?"
+)
+
+
+def conversation_by_id(conversation_id: str) -> Conversation | None:
+    """The conversation, or None (precompiled: this runs for every message)."""
+    row = fetch_one(_CONVERSATION_BY_ID, (conversation_id,))
+    if row is None:
+        return None
+    return Conversation(**dict(zip(_CONVERSATION_COLUMNS, row, strict=True)))
+
 
 def open_conversation_of(visitor_id: str) -> Conversation | None:
     found: Conversation | None = (
@@ -61,7 +107,7 @@ def open_conversation_of(visitor_id: str) -> Conversation | None:
 
 
 def access_conversation_by_visitor(visitor_id: str, conversation_id: str) -> Conversation:
-    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    conversation = conversation_by_id(conversation_id)
     if conversation is None or conversation.visitor_id != visitor_id:
         raise errors.NotFound("No such conversation")
     return conversation
@@ -71,7 +117,7 @@ def access_conversation_by_agent(
     agent: AgentLike, conversation_id: str, *, to_post: bool = False
 ) -> Conversation:
     """The assigned agent may read and post; a supervisor of its group may read."""
-    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    conversation = conversation_by_id(conversation_id)
     if conversation is None:
         raise errors.NotFound("No such conversation")
     if conversation.agent_id == agent.id:
@@ -86,12 +132,10 @@ def access_conversation_by_agent(
 
 
 def find_message(conversation_id: str, sender: Sender, client_msg_id: str) -> Message | None:
-    return Message.get_or_none(
-        (Message.conversation_id == conversation_id)
-        & (Message.sender_type == sender.type)
-        & (Message.sender_id == sender.id)
-        & (Message.client_msg_id == client_msg_id)
-    )
+    row = fetch_one(_MESSAGE_BY_CLIENT_ID, (conversation_id, sender.type, sender.id, client_msg_id))
+    if row is None:
+        return None
+    return Message(**dict(zip(_MESSAGE_COLUMNS, row, strict=True)))
 
 
 def messages_after(

@@ -6,8 +6,8 @@ are dropped on rollback. An outermost mutation that recorded no audit event is
 rolled back and raises UnauditedMutation: an unaudited change must never commit.
 
 Where it runs: in a serving process (gevent) a group-commit writer is installed
-(services/_writer.py) and every outermost mutation is handed to it, so it runs on
-the writer's thread in a batch with other mutations, each in its own savepoint,
+(services/_writer.py) and every outermost mutation is handed to it, so it runs in
+the writer greenlet in a batch with other mutations, each in its own savepoint,
 sharing one commit. The caller's greenlet waits for that commit; its on_commit
 callbacks then run on the hub, in the caller's greenlet, before it returns. Without
 a writer (CLI, tests) a mutation runs inline in its own transaction. Either way
@@ -119,8 +119,8 @@ def mutation(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def run_exclusive(func: Callable[[], R]) -> R:
-    """Run `func` (which manages its own transactions) where mutations run: on the
-    writer thread in a serving process, inline otherwise."""
+    """Run `func` (which manages its own transactions) where mutations run: in the
+    writer greenlet in a serving process, inline otherwise."""
     runner = _runner
     if runner is not None and runner.accepts():
         result: R = runner.submit_exclusive(func)

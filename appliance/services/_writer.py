@@ -1,19 +1,26 @@
-"""Group commit: one writer thread runs every mutation of a serving process.
+"""Group commit: one writer greenlet runs every mutation of a serving process.
 
-Why: with SQLite synchronous=FULL each commit is an fsync (~150 µs here), and run
-on the gevent hub it would stall every connection. Measured on this machine, one
-transaction per message caps the durable path at ~13-25 % of a bare relay;
-batching concurrent messages into one transaction wins most of it back
-(research/performance-anchors.md §2.3 f).
+Why: with SQLite synchronous=FULL each commit is an fsync (~150 µs here).
+Measured on this machine, one transaction per message caps the durable path at
+~13-25 % of a bare relay; batching concurrent messages into one transaction wins
+most of it back (research/performance-anchors.md §2.3 f).
 
 How: a greenlet submitting a mutation appends a job and waits. The writer
-greenlet takes everything queued, hands the batch to a one-thread pool, and that
-thread runs each job in its own savepoint inside one transaction, then commits
-once. A job that fails rolls back its savepoint only; its caller gets the
-exception. After the commit, back on the hub, each caller is woken with its
-result and runs its own after-commit callbacks (emits) before it acks: nothing is
-acknowledged or emitted before it is durable. While a batch commits, the next
-one gathers.
+greenlet takes everything queued and runs each job in its own savepoint inside
+one transaction, then commits once. A job that fails rolls back its savepoint
+only; its caller gets the exception. After the commit each caller is woken with
+its result and runs its own after-commit callbacks (emits) before it acks:
+nothing is acknowledged or emitted before it is durable. While the woken callers
+run and new events arrive, the next batch gathers.
+
+Why on the hub and not a thread: a batch is mostly Python (peewee, sealing,
+canonical audit bytes). On a thread it competes for the GIL with the hub, and
+every socket call the hub makes hands the GIL over and waits up to the switch
+interval to get it back (the "convoy"); measured here, throughput fell to a
+tenth of the relay and collapsed under overload. On the hub a batch simply runs
+to its end: it never yields, so no other greenlet ever sees its open
+transaction on the shared connection (appliance/db.py), and the one fsync per
+batch is the only time the hub waits on the disk.
 
 If the commit itself fails, every job of the batch fails with that error and
 nothing of the batch is stored.
@@ -32,16 +39,12 @@ import gevent
 from flask import Flask
 from gevent.event import AsyncResult
 from gevent.event import Event
-from gevent.monkey import get_original
-from gevent.threadpool import ThreadPool
 
 from appliance.db import db
 from appliance.services._uow import Callbacks
 from appliance.services._uow import run_unit
 
 log = logging.getLogger(__name__)
-
-_get_ident = get_original("_thread", "get_ident")
 
 
 @dataclass
@@ -61,15 +64,13 @@ class _Outcome:
 
 
 class GroupCommitWriter:
-    """Runs mutations on one thread, many to a transaction. See the module doc."""
+    """Runs mutations in one greenlet, many to a transaction. See the module doc."""
 
     def __init__(self, app: Flask, *, max_batch: int = 512) -> None:
         self._app = app
         self._max_batch = max_batch
         self._queue: deque[_Job] = deque()
         self._wakeup = Event()
-        self._pool = ThreadPool(1)
-        self._thread_ident: int | None = None
         self._greenlet: gevent.Greenlet | None = None
         self.batches = 0
         self.jobs = 0
@@ -77,7 +78,8 @@ class GroupCommitWriter:
     # MutationRunner
 
     def accepts(self) -> bool:
-        return self._greenlet is not None and _get_ident() != self._thread_ident
+        # The writer's own exclusive jobs run their mutations inline.
+        return self._greenlet is not None and gevent.getcurrent() is not self._greenlet
 
     def submit(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         job = _Job(func, args, kwargs)
@@ -107,7 +109,6 @@ class GroupCommitWriter:
         greenlet, self._greenlet = self._greenlet, None
         if greenlet is not None:
             greenlet.kill()
-        self._pool.kill()
 
     def _enqueue(self, job: _Job) -> None:
         self._queue.append(job)
@@ -120,8 +121,8 @@ class GroupCommitWriter:
             while self._queue:
                 batch = self._take_batch()
                 try:
-                    outcomes = self._pool.apply(self._execute, (batch,))
-                except BaseException as exc:  # the commit failed: nothing of the batch stored
+                    outcomes = self._execute(batch)
+                except Exception as exc:  # the commit failed: nothing of the batch stored
                     log.error("group commit failed: %s", type(exc).__name__)
                     outcomes = [_Outcome(error=exc) for _ in batch]
                 self.batches += 1
@@ -137,12 +138,11 @@ class GroupCommitWriter:
             batch.append(self._queue.popleft())
         return batch
 
-    # on the writer thread
+    # in the writer greenlet
 
     def _execute(self, batch: list[_Job]) -> list[_Outcome]:
-        self._thread_ident = _get_ident()
         if db.is_closed():
-            db.connect()  # the writer thread's own connection, kept for its life
+            db.connect()
         with self._app.app_context():
             if batch[0].exclusive:
                 return [self._run_exclusive(batch[0])]

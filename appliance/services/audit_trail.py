@@ -12,7 +12,7 @@ import socket
 from collections.abc import Mapping
 
 from appliance import clock
-from appliance.models import AuditEventRow
+from appliance.queries._raw import execute
 from appliance.services._uow import in_mutation
 from appliance.services._uow import mark_audited
 from audit.canonical import canonical_bytes
@@ -22,6 +22,11 @@ from audit.events import EventType
 from audit.events import JSONValue
 from audit.events import Result
 from audit.events import Target
+
+_INSERT_EVENT = (
+    "INSERT INTO audit_event (time_ms, actor_id, actor_role, action, target_type, target_id,"
+    " result_ok, request_id, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def operator_actor() -> Actor:
@@ -56,16 +61,20 @@ def record_audit(
         request_id=request_id,
         details=dict(details or {}),
     )
-    AuditEventRow.insert(
-        time_ms=event.time_ms,
-        actor_id=actor.id,
-        actor_role=actor.role,
-        action=int(action),
-        target_type=target.type,
-        target_id=target.id,
-        result_ok=ok,
-        request_id=request_id,
-        canonical=canonical_bytes(event),
-    ).execute()
+    # Precompiled (queries/_raw.py): one of these is written with every message.
+    execute(
+        _INSERT_EVENT,
+        (
+            event.time_ms,
+            actor.id,
+            actor.role,
+            int(action),
+            target.type,
+            target.id,
+            ok,
+            request_id,
+            canonical_bytes(event),
+        ),
+    )
     mark_audited()
     return event

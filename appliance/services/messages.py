@@ -16,7 +16,9 @@ from appliance import clock
 from appliance import errors
 from appliance.models import Conversation
 from appliance.models import Message
+from appliance.queries._raw import execute
 from appliance.queries.chat import Sender
+from appliance.queries.chat import conversation_by_id
 from appliance.queries.chat import find_message
 from appliance.queries.chat import message_view
 from appliance.queries.chat import posted_view
@@ -33,6 +35,12 @@ from appliance.services.audit_trail import record_audit
 from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
+
+_NEXT_SEQ = "UPDATE conversation SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"
+_INSERT_MESSAGE = (
+    "INSERT INTO message (conversation_id, seq, sender_type, sender_id, client_msg_id, kind,"
+    " body_enc, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class _AlreadyStored(Exception):
@@ -91,28 +99,19 @@ def do_post_message(
     stored = find_message(conversation_id, sender, client_msg_id)
     if stored is not None:
         raise _AlreadyStored(stored)
-    conversation = Conversation.get_by_id(conversation_id)
+    conversation = conversation_by_id(conversation_id)
+    if conversation is None:
+        raise errors.NotFound("No such conversation")
     if conversation.status == "closed":
         raise errors.ConversationClosed("The conversation is closed")
-    bumped = (
-        Conversation.update(last_seq=Conversation.last_seq + 1)
-        .where(Conversation.id == conversation_id)
-        .returning(Conversation.last_seq)
-        .tuples()
-        .execute()
-    )
-    seq = int(next(iter(bumped))[0])
+    # Precompiled SQL (queries/_raw.py): these run for every message.
+    seq = int(execute(_NEXT_SEQ, (conversation_id,)).fetchone()[0])
     now = clock.now_ms()
-    Message.insert(
-        conversation_id=conversation_id,
-        seq=seq,
-        sender_type=sender.type,
-        sender_id=sender.id,
-        client_msg_id=client_msg_id,
-        kind=kind,
-        body_enc=seal(text, context=message_context(conversation_id, seq)),
-        created_ms=now,
-    ).execute()
+    body = seal(text, context=message_context(conversation_id, seq))
+    execute(
+        _INSERT_MESSAGE,
+        (conversation_id, seq, sender.type, sender.id, client_msg_id, kind, body, now),
+    )
     record_audit(
         EventType.MESSAGE_POSTED,
         actor=actor,

@@ -1,7 +1,7 @@
 """The group-commit writer: concurrent mutations share transactions, each acked after commit.
 
 Runs the real GroupCommitWriter with gevent greenlets in this process (no
-monkey-patching needed: the writer's pool thread and events are gevent's own).
+monkey-patching needed: the writer and its events are gevent's own).
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ def start_relay(logs: Path) -> Server:
         "--worker-connections", "20000",
         "-b", f"127.0.0.1:{port}",
         "--pythonpath", str(BENCH),
+        "--no-control-socket",
         "relay_app:app",
     ]  # fmt: skip
     return _start(
@@ -174,6 +175,8 @@ def start_product(data_dir: Path, logs: Path, settings: dict[str, str] | None = 
     command = [
         str(BIN / "gunicorn"),
         "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+        # Not a performance setting: two masters at once would share ~/.gunicorn/gunicorn.ctl.
+        "--no-control-socket",
         "appliance.wsgi:app",
     ]  # fmt: skip
     return _start("product", command, env, port, "/healthz", logs)

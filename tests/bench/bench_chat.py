@@ -65,6 +65,15 @@ def describe(label: str, r: dict) -> None:
         f"  server CPU {server}; {client}{problems}"
     )
     cb.warn_cpu(label, r)
+    if r["schedule_lag_max_ms"] > 20:
+        print(
+            f"  note: {label}: the load generator fell up to {r['schedule_lag_max_ms']:.0f} ms "
+            "behind its send schedule (a client or VM stall; those sends went out late)"
+        )
+
+
+def others(result: dict) -> float:
+    return float(result.get("server_core_others") or 0.0)
 
 
 def chat_args(server: cb.Server, args: argparse.Namespace, cookies: Path | None) -> list[str]:
@@ -108,6 +117,7 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
             f"{args.warmup:g} s warm-up + {args.duration:g} s measured, A/B x {args.rounds}"
         )
         capacity: dict[str, list[float]] = {s.name: [] for s, _ in targets}
+        cpu_cost: dict[str, list[float]] = {s.name: [] for s, _ in targets}
         for round_ in range(1, args.rounds + 1):
             for server, server_cookies in targets:
                 cb.wait_quiet(servers)
@@ -115,6 +125,7 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
                 result = cb.run_loadgen([*chat_args(server, args, server_cookies), *loop_args])
                 describe(f"{server.name} round {round_}", result)
                 capacity[server.name].append(result["delivered_per_s"])
+                cpu_cost[server.name].append(result.get("server_us_per_msg") or float("nan"))
 
         print(
             f"\nLatency: open loop at {args.rate:,.0f} msg/s offered, "
@@ -122,11 +133,18 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         )
         latency: dict[str, dict] = {}
         for server, server_cookies in targets:
-            cb.wait_quiet(servers)
             rate_args = ["--rate", str(args.rate), "--duration", str(args.latency_duration)]
-            result = cb.run_loadgen([*chat_args(server, args, server_cookies), *rate_args])
-            describe(f"{server.name} @{args.rate:,.0f}/s", result)
-            latency[server.name] = result
+            # A p99 is hostage to whatever else ran on the server's core: a run that
+            # shared it (see the warning) is repeated once and the quieter one kept.
+            for attempt in ("", " (again)"):
+                cb.wait_quiet(servers)
+                result = cb.run_loadgen([*chat_args(server, args, server_cookies), *rate_args])
+                describe(f"{server.name} @{args.rate:,.0f}/s{attempt}", result)
+                kept = latency.get(server.name)
+                if kept is None or others(result) < others(kept):
+                    latency[server.name] = result
+                if others(result) <= cb.OTHERS_WARN:
+                    break
     finally:
         for server in servers:
             server.stop()
@@ -145,6 +163,12 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         f"chat relay capacity: bare {bare:,.0f} msg/s | full {full:,.0f} msg/s | "
         f"ratio {ratio:.2f} (target >= {CAPACITY_RATIO_TARGET:.2f}) "
         f"[{cb.verdict(ratio >= CAPACITY_RATIO_TARGET)}]"
+    )
+    # Server CPU per message is less hostage to neighbours than msg/s: a second view.
+    bare_us, full_us = statistics.median(cpu_cost["relay"]), statistics.median(cpu_cost["product"])
+    print(
+        f"  server CPU per message: bare {bare_us:,.0f} µs | full {full_us:,.0f} µs | "
+        f"ratio {bare_us / full_us:.2f}"
     )
     lat = latency["product"]
     sustained = lat["delivered_per_s"] >= 0.95 * args.rate and not lat["undelivered_after_drain"]

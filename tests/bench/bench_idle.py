@@ -99,7 +99,7 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         f"idle connections: full {full['held']:,} held at {full['kb_per_conn']:.1f} KB each "
         f"(target {args.conns:,} at <= {KB_PER_CONN_TARGET:.0f} KB) [{cb.verdict(ok)}]; "
         f"bare {bare['held']:,} at {bare['kb_per_conn']:.1f} KB; "
-        f"ratio full/bare {full['kb_per_conn'] / bare['kb_per_conn']:.2f} KB per connection"
+        f"ratio full/bare {full['kb_per_conn'] / bare['kb_per_conn']:.2f}"
     )
     print(
         f"connect rate: full {full['connects_per_s']:,.0f}/s | bare "

@@ -3,7 +3,7 @@
 Speaks raw Engine.IO 4 / Socket.IO 5 over a minimal RFC 6455 WebSocket client
 written on asyncio protocols, so that one client core can drive a server core:
 the official python-socketio client costs more per message than the server it
-would be measuring (docs: /work/shared/research/performance-anchors.md §2.3a).
+would be measuring (research/performance-anchors.md §2.3a).
 
     loadgen.py chat --port P --target relay|product --pairs 50 --window 4 ...  # closed loop
     loadgen.py chat --port P --target product --cookies F --pairs 50 --rate 1000 ...  # open loop

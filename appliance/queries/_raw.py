@@ -1,0 +1,33 @@
+"""Precompiled SQL for the per-message hot path.
+
+peewee builds a query's SQL anew on every call, ~100+ µs of Python per statement
+on this machine, which made SQL generation the largest cost of posting a message
+(measured with py-spy under tests/bench/bench_chat.py). The handful of statements
+run for every message are written here once, in portable SQL with `?`
+placeholders rewritten to the driver's style, and executed directly.
+Everything else keeps using peewee's query builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from appliance.db import db
+
+_compiled: dict[tuple[str, str], str] = {}
+
+
+def execute(template: str, params: Sequence[Any] = ()) -> Any:
+    """Run `template` (with `?` placeholders) on the current connection; return the cursor."""
+    param = db.param
+    sql = _compiled.get((template, param))
+    if sql is None:
+        sql = template if param == "?" else template.replace("?", param)
+        _compiled[(template, param)] = sql
+    return db.execute_sql(sql, tuple(params))
+
+
+def fetch_one(template: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    row: tuple[Any, ...] | None = execute(template, params).fetchone()
+    return row
