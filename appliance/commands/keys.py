@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import TypeVar
@@ -12,12 +11,12 @@ import click
 from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import fail_cleanly
 from appliance.commands._common import load_instance_settings
-from audit.events import Actor
+from appliance.commands._common import operator_and_identity
+from appliance.commands._common import run_audited
 from audit.events import EventType
 from audit.events import Target
 
 if TYPE_CHECKING:
-    from appliance.services.audit_log import LogIdentity
     from crypto.keyring import KeyRing
 
 T = TypeVar("T")
@@ -57,8 +56,8 @@ def rotate(data_dir: Path, cipher: str | None) -> None:
     settings = load_instance_settings(data_dir)
     keyring = _keyring(data_dir)
     algorithm = Algorithm.from_label(cipher or settings.crypto.cipher)
-    actor, identity = _audited(data_dir)
-    key_id = _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    key_id = run_audited(
         lambda: do_rotate_data_key(keyring, algorithm, actor=actor),
         EventType.DATA_KEY_ROTATED,
         Target("data_key", "new"),
@@ -81,8 +80,8 @@ def destroy(data_dir: Path, key_id: int, yes: bool) -> None:
     from appliance.services.keys import do_destroy_data_key
 
     keyring = _keyring(data_dir)
-    actor, identity = _audited(data_dir)
-    _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    run_audited(
         lambda: do_destroy_data_key(keyring, key_id, actor=actor),
         EventType.DATA_KEY_DESTROYED,
         Target("data_key", str(key_id)),
@@ -90,31 +89,6 @@ def destroy(data_dir: Path, key_id: int, yes: bool) -> None:
         actor,
     )
     click.echo(f"data key {key_id} destroyed")
-
-
-def _audited(data_dir: Path) -> tuple[Actor, LogIdentity]:
-    from appliance.commands._common import bind_instance
-    from appliance.services.audit_trail import operator_actor
-
-    _, identity = bind_instance(data_dir)
-    return operator_actor(), identity
-
-
-def _run_audited(
-    action: Callable[[], T], event: EventType, target: Target, identity: LogIdentity, actor: Actor
-) -> T:
-    """Run a key service; on an expected refusal audit it as a failure, then sequence."""
-    from appliance.services.audit_log import sequence_pending
-    from appliance.services.keys import do_record_refusal
-
-    try:
-        return action()
-    except Exception as exc:
-        error = fail_cleanly(exc)  # re-raises anything unexpected
-        do_record_refusal(event, target, error.message, actor=actor)
-        raise error from None
-    finally:
-        sequence_pending(identity)
 
 
 def _keyring(data_dir: Path) -> KeyRing:

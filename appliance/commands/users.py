@@ -8,7 +8,6 @@ where `ps` and shell history would keep them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import TypeVar
@@ -17,13 +16,13 @@ import click
 
 from appliance.cli import DATA_DIR_OPTION
 from appliance.commands._common import bind_instance
+from appliance.commands._common import operator_and_identity
+from appliance.commands._common import run_audited
 from appliance.permissions import ROLES
-from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
 
 if TYPE_CHECKING:
-    from appliance.services.audit_log import LogIdentity
     from appliance.services.directory import Principal
 
 T = TypeVar("T")
@@ -72,8 +71,8 @@ def add(
     from appliance.services.directory import do_create_user
 
     password = _password(password_file)
-    actor, identity = _operator(data_dir)
-    principal = _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    principal = run_audited(
         lambda: do_create_user(
             username=username,
             display_name=display_name,
@@ -121,8 +120,8 @@ def disable(data_dir: Path, username: str) -> None:
     """Disable an account; its open sessions end at their next request."""
     from appliance.services.directory import do_disable_user
 
-    actor, identity = _operator(data_dir)
-    _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    run_audited(
         lambda: do_disable_user(username=username, actor=actor),
         EventType.USER_DISABLED,
         _target(username),
@@ -141,8 +140,8 @@ def reset_password(data_dir: Path, username: str, password_file: Path | None) ->
     from appliance.services.directory import do_reset_password
 
     password = _password(password_file)
-    actor, identity = _operator(data_dir)
-    _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    run_audited(
         lambda: do_reset_password(username=username, password=password, actor=actor),
         EventType.PASSWORD_RESET,
         _target(username),
@@ -163,8 +162,8 @@ def set_roles(
     """Replace an account's roles (and, with --group, its groups)."""
     from appliance.services.directory import do_change_roles
 
-    actor, identity = _operator(data_dir)
-    principal = _run_audited(
+    actor, identity = operator_and_identity(data_dir)
+    principal = run_audited(
         lambda: do_change_roles(username=username, roles=roles, groups=groups or None, actor=actor),
         EventType.ROLE_CHANGED,
         _target(username),
@@ -190,27 +189,3 @@ def _password(password_file: Path | None) -> str:
 def _target(username: str) -> Target:
     # Refusals are recorded by the name given: the account may not exist.
     return Target("user", f"username:{username.strip().lower()}")
-
-
-def _operator(data_dir: Path) -> tuple[Actor, LogIdentity]:
-    from appliance.services.audit_trail import operator_actor
-
-    _, identity = bind_instance(data_dir)
-    return operator_actor(), identity
-
-
-def _run_audited(
-    action: Callable[[], T], event: EventType, target: Target, identity: LogIdentity, actor: Actor
-) -> T:
-    """Run a directory service; audit an expected refusal as a failure; then sequence."""
-    from appliance.errors import AppError
-    from appliance.services.audit_log import sequence_pending
-    from appliance.services.keys import do_record_refusal
-
-    try:
-        return action()
-    except AppError as exc:
-        do_record_refusal(event, target, exc.message, actor=actor)
-        raise click.ClickException(exc.message) from None
-    finally:
-        sequence_pending(identity)
