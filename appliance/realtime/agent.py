@@ -23,15 +23,17 @@ from appliance.queries.chat import Sender
 from appliance.queries.chat import access_conversation_by_agent
 from appliance.queries.chat import assigned_conversations
 from appliance.queries.chat import conversation_for_agent
-from appliance.queries.chat import messages_after
 from appliance.realtime._dispatch import Connection
 from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
-from appliance.realtime._payload import CLIENT_MSG_ID
-from appliance.realtime._payload import CONVERSATION_ID
 from appliance.realtime._payload import Field
-from appliance.realtime.common import max_text_bytes
+from appliance.realtime.common import MARK_READ
+from appliance.realtime.common import ONE_CONVERSATION
+from appliance.realtime.common import SEND_MESSAGE
+from appliance.realtime.common import SYNC
+from appliance.realtime.common import TYPING
 from appliance.realtime.common import refuse
+from appliance.realtime.common import sync_answer
 from appliance.realtime.common import typing_payload
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
@@ -47,8 +49,6 @@ from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
 
 log = logging.getLogger(__name__)
-
-CONVERSATION = Field(str, pattern=CONVERSATION_ID)
 
 
 class AgentNamespace(DeclaredNamespace):
@@ -117,12 +117,7 @@ class AgentNamespace(DeclaredNamespace):
     @event(
         "send_message",
         permission=Permission.CHAT_HANDLE,
-        schema={
-            "conversation_id": CONVERSATION,
-            "client_msg_id": Field(str, pattern=CLIENT_MSG_ID),
-            "text": Field(str, max_bytes=max_text_bytes),
-            "internal": Field(bool, required=False, default=False),
-        },
+        schema={**SEND_MESSAGE, "internal": Field(bool, required=False, default=False)},
     )
     def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         principal: Principal = connection.identity
@@ -141,23 +136,16 @@ class AgentNamespace(DeclaredNamespace):
     @event(
         "sync",
         permission=Permission.CHAT_HANDLE,
-        schema={
-            "conversation_id": CONVERSATION,
-            "after_seq": Field(int, minimum=0),
-            "limit": Field(int, required=False, default=200, minimum=1, maximum=500),
-        },
+        schema=SYNC,
     )
     def sync(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_agent(connection.identity, data["conversation_id"])
-        messages, has_more = messages_after(
-            conversation, data["after_seq"], data["limit"], include_notes=True
-        )
-        return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
+        return sync_answer(conversation, data, include_notes=True)
 
     @event(
         "typing",
         permission=Permission.CHAT_HANDLE,
-        schema={"conversation_id": CONVERSATION, "typing": Field(bool)},
+        schema=TYPING,
     )
     def typing(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_agent(
@@ -174,7 +162,7 @@ class AgentNamespace(DeclaredNamespace):
     @event(
         "mark_read",
         permission=Permission.CHAT_HANDLE,
-        schema={"conversation_id": CONVERSATION, "seq": Field(int, minimum=0)},
+        schema=MARK_READ,
     )
     def mark_read(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_agent(
@@ -190,7 +178,7 @@ class AgentNamespace(DeclaredNamespace):
     @event(
         "close_conversation",
         permission=Permission.CHAT_HANDLE,
-        schema={"conversation_id": CONVERSATION},
+        schema=ONE_CONVERSATION,
     )
     def close_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         access_conversation_by_agent(connection.identity, data["conversation_id"], to_post=True)

@@ -8,11 +8,44 @@ from typing import NoReturn
 from socketio.exceptions import ConnectionRefusedError
 
 from appliance import errors
+from appliance.models import Conversation
+from appliance.queries.chat import messages_after
+from appliance.realtime._payload import CLIENT_MSG_ID
+from appliance.realtime._payload import CONVERSATION_ID
+from appliance.realtime._payload import Field
+from appliance.realtime._payload import Schema
 from appliance.runtime import current_runtime
 
 
 def max_text_bytes() -> int:
     return current_runtime().settings.chat.max_text_bytes
+
+
+# Payload schemas both namespaces accept (docs/protocol.md).
+CONVERSATION = Field(str, pattern=CONVERSATION_ID)
+ONE_CONVERSATION: Schema = {"conversation_id": CONVERSATION}
+SEND_MESSAGE: Schema = {
+    "conversation_id": CONVERSATION,
+    "client_msg_id": Field(str, pattern=CLIENT_MSG_ID),
+    "text": Field(str, max_bytes=max_text_bytes),
+}
+SYNC: Schema = {
+    "conversation_id": CONVERSATION,
+    "after_seq": Field(int, minimum=0),
+    "limit": Field(int, required=False, default=200, minimum=1, maximum=500),
+}
+TYPING: Schema = {"conversation_id": CONVERSATION, "typing": Field(bool)}
+MARK_READ: Schema = {"conversation_id": CONVERSATION, "seq": Field(int, minimum=0)}
+
+
+def sync_answer(
+    conversation: Conversation, data: dict[str, Any], *, include_notes: bool
+) -> dict[str, Any]:
+    """The ack of `sync`: messages after `after_seq`, in order, one page."""
+    messages, has_more = messages_after(
+        conversation, data["after_seq"], data["limit"], include_notes=include_notes
+    )
+    return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
 
 
 def refuse(error: errors.AppError, *, code: str | None = None) -> NoReturn:

@@ -15,17 +15,19 @@ from appliance.permissions import Permission
 from appliance.queries.chat import Sender
 from appliance.queries.chat import access_conversation_by_visitor
 from appliance.queries.chat import conversation_for_visitor
-from appliance.queries.chat import messages_after
 from appliance.queries.chat import open_conversation_of
 from appliance.realtime._dispatch import Connection
 from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
-from appliance.realtime._payload import CLIENT_MSG_ID
-from appliance.realtime._payload import CONVERSATION_ID
 from appliance.realtime._payload import GROUP
 from appliance.realtime._payload import Field
-from appliance.realtime.common import max_text_bytes
+from appliance.realtime.common import MARK_READ
+from appliance.realtime.common import ONE_CONVERSATION
+from appliance.realtime.common import SEND_MESSAGE
+from appliance.realtime.common import SYNC
+from appliance.realtime.common import TYPING
 from appliance.realtime.common import refuse
+from appliance.realtime.common import sync_answer
 from appliance.realtime.common import typing_payload
 from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
@@ -42,8 +44,6 @@ from appliance.services.visitors import identify_by_visitor_token
 from appliance.services.visitors import new_anonymous
 
 log = logging.getLogger(__name__)
-
-CONVERSATION = Field(str, pattern=CONVERSATION_ID)
 
 
 class VisitorNamespace(DeclaredNamespace):
@@ -85,11 +85,7 @@ class VisitorNamespace(DeclaredNamespace):
     @event(
         "send_message",
         permission=Permission.VISITOR,
-        schema={
-            "conversation_id": CONVERSATION,
-            "client_msg_id": Field(str, pattern=CLIENT_MSG_ID),
-            "text": Field(str, max_bytes=max_text_bytes),
-        },
+        schema=SEND_MESSAGE,
     )
     def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         identity: VisitorIdentity = connection.identity
@@ -107,25 +103,18 @@ class VisitorNamespace(DeclaredNamespace):
     @event(
         "sync",
         permission=Permission.VISITOR,
-        schema={
-            "conversation_id": CONVERSATION,
-            "after_seq": Field(int, minimum=0),
-            "limit": Field(int, required=False, default=200, minimum=1, maximum=500),
-        },
+        schema=SYNC,
     )
     def sync(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_visitor(
             connection.identity.id, data["conversation_id"]
         )
-        messages, has_more = messages_after(
-            conversation, data["after_seq"], data["limit"], include_notes=False
-        )
-        return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
+        return sync_answer(conversation, data, include_notes=False)
 
     @event(
         "typing",
         permission=Permission.VISITOR,
-        schema={"conversation_id": CONVERSATION, "typing": Field(bool)},
+        schema=TYPING,
     )
     def typing(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_visitor(
@@ -143,7 +132,7 @@ class VisitorNamespace(DeclaredNamespace):
     @event(
         "mark_read",
         permission=Permission.VISITOR,
-        schema={"conversation_id": CONVERSATION, "seq": Field(int, minimum=0)},
+        schema=MARK_READ,
     )
     def mark_read(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         visitor_id = connection.identity.id
@@ -158,7 +147,7 @@ class VisitorNamespace(DeclaredNamespace):
     @event(
         "close_conversation",
         permission=Permission.VISITOR,
-        schema={"conversation_id": CONVERSATION},
+        schema=ONE_CONVERSATION,
     )
     def close_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         visitor_id = connection.identity.id

@@ -17,6 +17,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from peewee import IntegrityError
+
 from appliance import clock
 from appliance import errors
 from appliance.models import AgentPresence
@@ -26,6 +28,7 @@ from appliance.queries.chat import conversation_for_visitor
 from appliance.queries.chat import open_conversation_of
 from appliance.queries.chat import queue_position
 from appliance.queries.chat import queued_in_group
+from appliance.runtime import current_runtime
 from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
@@ -87,8 +90,6 @@ def do_start_conversation(identity: VisitorIdentity, *, group: str) -> Conversat
 
 def start_or_resume(identity: VisitorIdentity, *, group: str) -> Conversation:
     """The visitor's open conversation, or a new one (two devices at once get the same)."""
-    from peewee import IntegrityError
-
     existing = open_conversation_of(identity.id)
     if existing is not None:
         return existing
@@ -152,8 +153,6 @@ def do_set_status(
     now = clock.now_ms()
     presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
     if presence is None:
-        from appliance.runtime import current_runtime
-
         default = current_runtime().settings.chat.default_capacity
         AgentPresence.insert(
             agent_id=agent_id,

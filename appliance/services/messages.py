@@ -66,23 +66,24 @@ def post_message(
     kind: str = "text",
     origin_sid: str | None = None,
 ) -> Posted:
-    """Store the message (or find it, if this client_msg_id was stored before)."""
-    stored = find_message(conversation_id, sender, client_msg_id)
-    if stored is None:
-        try:
-            view = do_post_message(
-                conversation_id,
-                sender=sender,
-                actor=actor,
-                client_msg_id=client_msg_id,
-                text=text,
-                kind=kind,
-                origin_sid=origin_sid,
-            )
-            return Posted(message=view, duplicate=False)
-        except _AlreadyStored as exc:  # a resend raced the first send into one batch
-            stored = exc.message
-    return Posted(message=message_view(stored, sender.name), duplicate=True)
+    """Store the message, or find it if this client_msg_id was stored before.
+
+    The lookup runs inside the transaction (do_post_message), so a resend that
+    races its original into the same group-commit batch is caught too.
+    """
+    try:
+        view = do_post_message(
+            conversation_id,
+            sender=sender,
+            actor=actor,
+            client_msg_id=client_msg_id,
+            text=text,
+            kind=kind,
+            origin_sid=origin_sid,
+        )
+    except _AlreadyStored as exc:
+        return Posted(message=message_view(exc.message, sender.name), duplicate=True)
+    return Posted(message=view, duplicate=False)
 
 
 @mutation
