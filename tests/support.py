@@ -95,3 +95,20 @@ def imported_roots(path) -> set[str]:  # type: ignore[no-untyped-def]
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
             roots.add("<dynamic __import__>")
     return roots
+
+
+def stop_process_group(process, *, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM a server started with start_new_session=True (its whole group); SIGKILL
+    it if it has not exited within `timeout` seconds."""
+    import os
+    import signal
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

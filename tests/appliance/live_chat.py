@@ -21,6 +21,7 @@ import socketio
 from tests.support import free_port
 from tests.support import http_get
 from tests.support import poll
+from tests.support import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,11 +152,5 @@ class Gunicorn:
         self.process.wait()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            stop_process_group(self.process)

@@ -13,6 +13,7 @@ import websocket
 from tests.support import free_port
 from tests.support import http_get
 from tests.support import poll
+from tests.support import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -45,12 +46,7 @@ def server(instance_dir, request):
     try:
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()
 
 
