@@ -6,6 +6,10 @@ database.sqlite_synchronous; PostgreSQL is selected by a postgresql:// URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import peewee
@@ -37,10 +41,49 @@ class _PerThreadState(peewee._ConnectionState, _os_thread_local()):  # type: ign
     Under gevent, peewee's default state is greenlet-local, so every Socket.IO
     event (a new greenlet) would open its own connection: hundreds of open files
     and half the throughput (research/performance-anchors.md, trap 1). Keyed by
-    OS thread, all greenlets share one connection. It is safe because in a
-    serving process every transaction runs in the group-commit writer
-    (services/_writer.py), which never yields while one is open.
+    OS thread, all greenlets share one connection for reads. It is safe because
+    in a serving process every transaction runs in the group-commit writer
+    (services/_writer.py) on a connection of its own (`writer_connection`).
     """
+
+
+class WriterState(peewee._ConnectionState):
+    """The group-commit writer's own connection state (services/_writer.py)."""
+
+
+def _commit(connection: Any) -> None:
+    # peewee runs transactions with explicit BEGIN/COMMIT statements (autocommit
+    # connections), on SQLite and PostgreSQL alike.
+    connection.cursor().execute("COMMIT")
+
+
+@contextmanager
+def writer_connection(state: WriterState) -> Iterator[Callable[[Any], None]]:
+    """Give the database the writer's connection while the writer runs a batch.
+
+    The writer greenlet never yields inside, except in the commit function this
+    hands out: it puts the shared state back, so the greenlets that run while a
+    pool thread commits read on the shared connection (and see committed rows
+    only), then takes the writer's state again for the end of the transaction.
+    """
+    database = db.obj
+    shared = database._state
+
+    def commit_elsewhere(pool: Any) -> None:
+        connection = state.conn
+        database._state = shared
+        try:
+            pool.apply(_commit, (connection,))
+        finally:
+            database._state = state
+
+    database._state = state
+    try:
+        if database.is_closed():
+            database.connect()
+        yield commit_elsewhere
+    finally:
+        database._state = shared
 
 
 def _share_per_thread(database: Database) -> Database:

@@ -42,7 +42,10 @@ def server_started(app: Flask, *, server: str) -> None:
     runtime: Runtime = app.extensions["enclave"]
     identity = load_identity(runtime.settings.keys_dir)
     if _gevent_patched():
+        from appliance.realtime._pings import install_ping_timers
         from appliance.services._writer import GroupCommitWriter
+
+        install_ping_timers()
 
         # The hub's shared read connection, held for the life of the process so
         # that requests and events never open or close one.

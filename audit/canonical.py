@@ -18,6 +18,7 @@ read an exported line; the parser refuses them if they disagree.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -75,10 +76,35 @@ def event_to_json(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+# Where Python's key order (code points) may differ from RFC 8785's (UTF-16 code
+# units): only when a key holds a character from U+E000 up. Text without any such
+# character (all of ASCII, and Chinese) is ordered the same either way.
+_UTF16_ORDER_MATTERS = re.compile("[\ue000-\U0010ffff]")
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes of a float-free JSON value.
+
+    The standard library's serialiser, sorting keys and escaping minimally, spells
+    such a value exactly as RFC 8785 does (same escapes, lowercase \\u00xx, integers
+    as digits) and is several times faster than the reference implementation,
+    which this falls back to when a character's UTF-16 order could matter or the
+    text holds a lone surrogate (which it refuses). tests/audit/test_canonical.py
+    checks the two against each other on generated values.
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if _UTF16_ORDER_MATTERS.search(text) is None:
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return rfc8785.dumps(value)
+
+
 def canonical_bytes(event: AuditEvent) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of `event` (what the log hashes)."""
     try:
-        return rfc8785.dumps(event_to_json(event))
+        return jcs(event_to_json(event))
     except rfc8785.CanonicalizationError as exc:
         # Unreachable for a validated AuditEvent; kept so no foreign error escapes.
         raise EventFormatError(str(exc)) from None

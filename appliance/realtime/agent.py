@@ -61,6 +61,7 @@ class AgentNamespace(DeclaredNamespace):
                 connection = self.new_connection()
                 connection.identity = principal
                 connection.session_id = session.get("sid")
+                connection.session = dict(session)
                 self.connections[connection.sid] = connection
                 join_room(agent_room(principal.id))
                 if principal.can(Permission.CONVERSATION_VIEW_GROUP):
@@ -77,7 +78,7 @@ class AgentNamespace(DeclaredNamespace):
 
     def authorize(self, connection: Connection, permission: Permission) -> None:
         with db.connection_context():
-            principal = principal_from_session(session)
+            principal = principal_from_session(connection.session)
         connection.identity = principal
         if not principal.can(permission):
             raise errors.Forbidden("This account lacks the permission for this event")

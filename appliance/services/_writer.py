@@ -18,9 +18,14 @@ canonical audit bytes). On a thread it competes for the GIL with the hub, and
 every socket call the hub makes hands the GIL over and waits up to the switch
 interval to get it back (the "convoy"); measured here, throughput fell to a
 tenth of the relay and collapsed under overload. On the hub a batch simply runs
-to its end: it never yields, so no other greenlet ever sees its open
-transaction on the shared connection (appliance/db.py), and the one fsync per
-batch is the only time the hub waits on the disk.
+to its end without yielding.
+
+Only the COMMIT leaves the hub: it is an fsync, during which sqlite3 and
+psycopg2 release the GIL, so a pool thread waits on the disk while the hub goes
+on reading sockets, delivering the previous batch's emits and gathering the
+next batch. For that the writer has a connection of its own (appliance/db.py,
+`writer_connection`): while its batch commits, other greenlets read on the
+hub's connection and see only committed rows.
 
 If the commit itself fails, every job of the batch fails with that error and
 nothing of the batch is stored.
@@ -40,7 +45,9 @@ from flask import Flask
 from gevent.event import AsyncResult
 from gevent.event import Event
 
+from appliance.db import WriterState
 from appliance.db import db
+from appliance.db import writer_connection
 from appliance.services._uow import Callbacks
 from appliance.services._uow import run_unit
 
@@ -72,6 +79,8 @@ class GroupCommitWriter:
         self._queue: deque[_Job] = deque()
         self._wakeup = Event()
         self._greenlet: gevent.Greenlet | None = None
+        self._state = WriterState()
+        self._commit_pool = gevent.get_hub().threadpool
         self.batches = 0
         self.jobs = 0
 
@@ -141,19 +150,26 @@ class GroupCommitWriter:
     # in the writer greenlet
 
     def _execute(self, batch: list[_Job]) -> list[_Outcome]:
-        if db.is_closed():
-            db.connect()
-        with self._app.app_context():
+        with writer_connection(self._state) as commit_elsewhere, self._app.app_context():
             if batch[0].exclusive:
                 return [self._run_exclusive(batch[0])]
             outcomes = []
-            with db.atomic():
+            db.begin()
+            db.push_transaction(self)  # so that each job's atomic() is a savepoint
+            try:
                 for job in batch:
                     try:
                         result, callbacks = run_unit(job.func, job.args, job.kwargs)
                         outcomes.append(_Outcome(result=result, callbacks=callbacks))
                     except Exception as exc:  # only this job's savepoint rolled back
                         outcomes.append(_Outcome(error=exc))
+            finally:
+                db.pop_transaction()
+            try:
+                commit_elsewhere(self._commit_pool)
+            except BaseException:
+                db.rollback()
+                raise
             return outcomes
 
     @staticmethod

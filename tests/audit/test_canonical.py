@@ -192,3 +192,53 @@ def test_it_keeps_its_own_copy_of_details() -> None:
     before = canonical_bytes(event)
     details["list"].append(2)
     assert canonical_bytes(event) == before
+
+
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+    | st.text(alphabet=st.characters(codec=None, exclude_categories=()))  # with lone surrogates
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(codec=None, exclude_categories=())), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_its_fast_serialiser_spells_values_as_the_reference_does(value) -> None:
+    import rfc8785
+
+    from audit.canonical import jcs
+
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception as refused:  # a lone surrogate: both refuse it alike
+        with pytest.raises(type(refused)):
+            jcs(value)
+        return
+    assert jcs(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2},  # UTF-16 order differs from code-point order
+        {"a\u2028b": '\x00\x1f\x7f"\\/'},  # line separator, controls, DEL, quote, solidus
+        {"中文": "银行卡", "z": [1, -2, True, None]},
+    ],
+)
+def test_its_fast_serialiser_agrees_on_the_edges(value) -> None:
+    import rfc8785
+
+    from audit.canonical import jcs
+
+    assert jcs(value) == rfc8785.dumps(value)
