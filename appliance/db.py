@@ -81,6 +81,10 @@ def writer_connection(state: WriterState) -> Iterator[Callable[[Any], None]]:
     try:
         if database.is_closed():
             database.connect()
+        if not state.ctx:
+            # Held for the writer's life: a connection_context() inside a job
+            # (queries open one) must never close it mid-transaction.
+            state.ctx.append(None)
         yield commit_elsewhere
     finally:
         database._state = shared

@@ -105,6 +105,52 @@ class ConversationClosed(AppError):
     http_status = 409
 
 
+class AgentUnavailable(AppError):
+    """The agent is not online, not connected, or has no free capacity."""
+
+    code = "agent_unavailable"
+    http_status = 409
+
+
+class NotWaiting(AppError):
+    """The conversation is no longer waiting (another agent took it, or it closed)."""
+
+    code = "not_waiting"
+    http_status = 409
+
+
+class OfferGone(AppError):
+    """The offer lapsed, was declined, or was never made to this agent."""
+
+    code = "offer_gone"
+    http_status = 409
+
+
+class InvalidQueue(InvalidPayload):
+    code = "invalid_queue"
+    http_status = 400
+
+
+class QueueNotFound(NotFound):
+    code = "queue_not_found"
+    http_status = 404
+
+
+class QueueExists(Conflict):
+    code = "queue_exists"
+    http_status = 409
+
+
+class QueueInUse(Conflict):
+    code = "queue_in_use"
+    http_status = 409
+
+
+class OverflowCycle(Conflict):
+    code = "overflow_cycle"
+    http_status = 409
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

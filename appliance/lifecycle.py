@@ -57,6 +57,9 @@ def server_started(app: Flask, *, server: str) -> None:
         _, agents = app.extensions["enclave.namespaces"]
         idle_ms = runtime.settings.security.session_idle_minutes * 60_000
         socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS, idle_ms)
+        from appliance.services.handoffs import sweep_forever as routing_sweep
+
+        socketio.start_background_task(routing_sweep, app, runtime.settings.routing.sweep_seconds)
     with app.app_context():
         do_record_server_start(runtime.settings, runtime.keyring.blind_index(), server=server)
         start_audit_jobs(app, audit_jobs_for(runtime, identity, server))

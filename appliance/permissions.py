@@ -22,12 +22,18 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"  # create, disable, reset passwords of accounts
     KEYS_MANAGE = "keys.manage"  # rotate and destroy keys
     AUDIT_READ = "audit.read"  # search, export and verify the audit trail
+    QUEUES_VIEW = "queues.view"  # read queue (skill group) configuration
+    QUEUES_MANAGE = "queues.manage"  # create, change, remove queues; set agents' skills
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "agent": frozenset({Permission.CHAT_HANDLE}),
-    "supervisor": frozenset({Permission.CHAT_HANDLE, Permission.CONVERSATION_VIEW_GROUP}),
-    "sysadmin": frozenset({Permission.USERS_MANAGE}),
+    "agent": frozenset({Permission.CHAT_HANDLE, Permission.QUEUES_VIEW}),
+    "supervisor": frozenset(
+        {Permission.CHAT_HANDLE, Permission.CONVERSATION_VIEW_GROUP, Permission.QUEUES_VIEW}
+    ),
+    "sysadmin": frozenset(
+        {Permission.USERS_MANAGE, Permission.QUEUES_MANAGE, Permission.QUEUES_VIEW}
+    ),
     "secadmin": frozenset({Permission.KEYS_MANAGE}),
     "auditadmin": frozenset({Permission.AUDIT_READ}),
 }

@@ -68,6 +68,11 @@ SCHEMA: dict[str, Spec] = {
     "chat.default_capacity": Spec(int, check=_positive),
     "chat.flood_rate_per_second": Spec(int, check=_positive),
     "chat.flood_burst": Spec(int, check=_positive),
+    "routing.vip_boost_seconds": Spec(int, check=_positive),
+    "routing.aging_bound_seconds": Spec(int, check=_positive),
+    "routing.disconnect_grace_seconds": Spec(int, check=_positive),
+    "routing.default_handle_seconds": Spec(int, check=_positive),
+    "routing.sweep_seconds": Spec(int, check=_positive),
     "visitor.customer_token_secret": Spec(str, secret=True),
     "visitor.token_max_age_days": Spec(int, check=_positive),
     "audit.sequencer_interval_ms": Spec(int, check=_positive),
@@ -76,7 +81,17 @@ SCHEMA: dict[str, Spec] = {
     "logging.level": Spec(str, choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 }
 
-SECTIONS = ("server", "database", "crypto", "security", "chat", "visitor", "audit", "logging")
+SECTIONS = (
+    "server",
+    "database",
+    "crypto",
+    "security",
+    "chat",
+    "routing",
+    "visitor",
+    "audit",
+    "logging",
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,15 @@ class SecuritySettings:
     session_idle_minutes: int
     lockout_threshold: int
     lockout_minutes: int
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    vip_boost_seconds: int
+    aging_bound_seconds: int
+    disconnect_grace_seconds: int
+    default_handle_seconds: int
+    sweep_seconds: int
 
 
 @dataclass(frozen=True)
@@ -142,6 +166,7 @@ class Settings:
     crypto: CryptoSettings
     security: SecuritySettings
     chat: ChatSettings
+    routing: RoutingSettings
     visitor: VisitorSettings
     audit: AuditSettings
     logging: LoggingSettings
@@ -313,6 +338,7 @@ def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
         crypto=CryptoSettings(**section("crypto")),
         security=SecuritySettings(**section("security")),
         chat=ChatSettings(**section("chat")),
+        routing=RoutingSettings(**section("routing")),
         visitor=VisitorSettings(**section("visitor")),
         audit=AuditSettings(**section("audit")),
         logging=LoggingSettings(**section("logging")),

@@ -6,6 +6,7 @@ from appliance.commands import crypto
 from appliance.commands import demo
 from appliance.commands import instance
 from appliance.commands import keys
+from appliance.commands import queues
 from appliance.commands import serve
 from appliance.commands import users
 
@@ -17,6 +18,7 @@ cli.add_command(crypto.crypto)
 cli.add_command(keys.keys)
 cli.add_command(audit.audit)
 cli.add_command(users.users)
+cli.add_command(queues.queues)
 cli.add_command(demo.demo)
 
 __all__ = ["cli"]

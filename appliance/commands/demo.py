@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,11 +13,38 @@ from appliance.cli import DATA_DIR_OPTION
 
 CREDENTIALS_FILE = "demo-credentials.txt"
 
-# username, display name, role; both serve the "general" queue.
-DEMO_ACCOUNTS = (
-    ("demo-agent", "Demo Agent", "agent"),
-    ("demo-supervisor", "Demo Supervisor", "supervisor"),
+# username, display name, role, queues served, skills (level 1-5).
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...], dict[str, int]], ...] = (
+    ("demo-agent", "Demo Agent", "agent", ("general", "cards"), {"cards": 4}),
+    ("demo-wealth", "Demo Wealth Advisor", "agent", ("general", "wealth"), {"wealth": 4}),
+    ("demo-supervisor", "Demo Supervisor", "supervisor", ("general", "cards", "wealth"), {}),
 )
+# Two demo queues needing different skills (docs/routing.md, "The demo queues"):
+# a visitor who asks about a lost card reaches demo-agent, one who asks about
+# funds or deposits reaches demo-wealth; anything else goes to "general".
+DEMO_QUEUES: dict[str, dict[str, Any]] = {
+    "cards": {
+        "display_name": {"zh-CN": "银行卡", "en": "Cards"},
+        "required_skill": "cards",
+        "min_level": 3,
+        "overflow": ["general"],
+        "welcome_message": {
+            "zh-CN": "您好，这里是银行卡服务，请问有什么可以帮您？",
+            "en": "Hello, this is card services. How can we help?",
+        },
+    },
+    "wealth": {
+        "display_name": {"zh-CN": "理财", "en": "Wealth"},
+        "strategy": "longest_idle",
+        "required_skill": "wealth",
+        "min_level": 3,
+        "overflow": ["general"],
+        "welcome_message": {
+            "zh-CN": "您好，这里是理财服务，请问有什么可以帮您？",
+            "en": "Hello, this is wealth services. How can we help?",
+        },
+    },
+}
 
 
 @click.group()
@@ -44,22 +72,28 @@ def _create_accounts(data_dir: Path, credentials: Path) -> None:
     from appliance.services.audit_log import sequence_pending
     from appliance.services.audit_trail import operator_actor
     from appliance.services.directory import do_create_user
+    from appliance.services.queues import do_create_queue
+    from appliance.services.queues import do_set_agent_skills
 
     _, identity = bind_instance(data_dir)
     actor = operator_actor()
     lines = [f"Demo accounts (from `enclave demo setup`; kept in {credentials}):\n"]
     try:
-        for username, display_name, role in DEMO_ACCOUNTS:
+        for name, fields in DEMO_QUEUES.items():
+            do_create_queue(name, fields, actor=actor)
+        for username, display_name, role, queues, skills in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(12)
             do_create_user(
                 username=username,
                 display_name=display_name,
                 password=password,
                 roles=[role],
-                groups=["general"],
+                groups=list(queues),
                 actor=actor,
             )
-            lines.append(f"  {role:<10}  user {username:<16}  password {password}\n")
+            if skills:
+                do_set_agent_skills(username=username, skills=skills, actor=actor)
+            lines.append(f"  {role:<10}  user {username:<20}  password {password}\n")
     except errors.Conflict:
         raise click.ClickException(
             f"the demo accounts exist but {credentials} does not, so their passwords are "

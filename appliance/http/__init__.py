@@ -6,6 +6,7 @@ from appliance.http import _access
 from appliance.http import auth
 from appliance.http import demo
 from appliance.http import health
+from appliance.http import queues
 
 
 def register_blueprints(app: Flask) -> None:
@@ -13,3 +14,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(queues.bp)

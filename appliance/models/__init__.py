@@ -9,9 +9,13 @@ from appliance.models.base import BaseModel
 from appliance.models.chat import AgentPresence
 from appliance.models.chat import Conversation
 from appliance.models.chat import Message
+from appliance.models.chat import OfflineMessage
 from appliance.models.chat import Visitor
 from appliance.models.directory import Agent
 from appliance.models.instance import Instance
+from appliance.models.routing import AgentRouting
+from appliance.models.routing import AgentSkill
+from appliance.models.routing import Queue
 
 ALL_MODELS: list[type[BaseModel]] = [
     Instance,
@@ -25,12 +29,18 @@ ALL_MODELS: list[type[BaseModel]] = [
     Conversation,
     Message,
     AgentPresence,
+    OfflineMessage,
+    Queue,
+    AgentSkill,
+    AgentRouting,
 ]
 
 __all__ = [
     "ALL_MODELS",
     "Agent",
     "AgentPresence",
+    "AgentRouting",
+    "AgentSkill",
     "AuditCheckpoint",
     "AuditEventRow",
     "AuditLeaf",
@@ -40,5 +50,7 @@ __all__ = [
     "Conversation",
     "Instance",
     "Message",
+    "OfflineMessage",
+    "Queue",
     "Visitor",
 ]

@@ -11,6 +11,7 @@ from peewee import BigIntegerField
 from peewee import BlobField
 from peewee import CharField
 from peewee import IntegerField
+from peewee import TextField
 
 from appliance.models.base import BaseModel
 
@@ -42,6 +43,16 @@ class Conversation(BaseModel):
     assigned_ms = BigIntegerField(null=True)
     closed_ms = BigIntegerField(null=True)
     closed_by = CharField(null=True, max_length=16)
+    # routing (migration 0006)
+    vip = IntegerField(default=0)
+    skill = CharField(null=True, max_length=64)
+    min_level = IntegerField(default=1)
+    language = CharField(null=True, max_length=35)
+    last_agent_id = IntegerField(null=True)
+    declined_by = TextField(default="")  # agent ids, comma-separated
+    offered_agent_id = IntegerField(null=True)
+    offer_expires_ms = BigIntegerField(null=True)
+    routing_note = TextField(null=True)
 
     class Meta:
         table_name = "conversation"
@@ -74,6 +85,24 @@ class AgentPresence(BaseModel):
     groups = CharField(max_length=1024)  # the agent's groups, comma-separated
     changed_ms = BigIntegerField()
     last_assigned_ms = BigIntegerField(default=0)
+    idle_since_ms = BigIntegerField(default=0)
+    disconnected_ms = BigIntegerField(null=True)
 
     class Meta:
         table_name = "agent_presence"
+
+
+class OfflineMessage(BaseModel):
+    """A message left when nobody could take the chat (for the ticketing issue)."""
+
+    id = AutoField()
+    conversation_id = CharField(null=True, max_length=32)
+    visitor_id = CharField(max_length=32, index=True)
+    queue = CharField(max_length=64)
+    body_enc = BlobField()
+    contact_enc = BlobField(null=True)
+    status = CharField(max_length=16)  # "new" until a ticket takes it
+    created_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "offline_message"

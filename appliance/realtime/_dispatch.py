@@ -99,10 +99,11 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.events = {}
-        for value in vars(cls).values():
-            spec = getattr(value, "_event_spec", None)
-            if spec is not None:
-                cls.events[spec.name] = spec
+        for klass in reversed(cls.__mro__):  # events of mixins too (realtime/agent_routing.py)
+            for value in vars(klass).values():
+                spec = getattr(value, "_event_spec", None)
+                if spec is not None:
+                    cls.events[spec.name] = spec
 
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import request
 from flask import session
 from flask_socketio import emit
 from flask_socketio import join_room
@@ -27,6 +28,7 @@ from appliance.realtime._dispatch import Connection
 from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
 from appliance.realtime._payload import Field
+from appliance.realtime.agent_routing import RoutingEvents
 from appliance.realtime.common import MARK_READ
 from appliance.realtime.common import ONE_CONVERSATION
 from appliance.realtime.common import SEND_MESSAGE
@@ -38,6 +40,7 @@ from appliance.realtime.common import typing_payload
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
 from appliance.services._events import group_room
+from appliance.services._events import queue_room
 from appliance.services._events import visitor_room
 from appliance.services.conversations import STATUSES
 from appliance.services.conversations import do_close_conversation
@@ -45,13 +48,15 @@ from appliance.services.conversations import do_set_status
 from appliance.services.conversations import presence_view
 from appliance.services.directory import Principal
 from appliance.services.directory import principal_from_session
+from appliance.services.handoffs import do_agent_disconnected
+from appliance.services.handoffs import do_agent_reconnected
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
 
 log = logging.getLogger(__name__)
 
 
-class AgentNamespace(DeclaredNamespace):
+class AgentNamespace(RoutingEvents, DeclaredNamespace):
     def on_connect(self, auth: Any = None) -> None:
         try:
             with db.connection_context():
@@ -64,6 +69,9 @@ class AgentNamespace(DeclaredNamespace):
                 connection.session = dict(session)
                 self.connections[connection.sid] = connection
                 join_room(agent_room(principal.id))
+                for group in principal.groups:
+                    join_room(queue_room(group))
+                do_agent_reconnected(principal.id)
                 if principal.can(Permission.CONVERSATION_VIEW_GROUP):
                     for group in principal.groups:
                         join_room(group_room(group))
@@ -75,6 +83,22 @@ class AgentNamespace(DeclaredNamespace):
         except Exception:
             log.exception("agent connect failed")
             refuse(errors.AppError("Internal error; try again"), code="internal_error")
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        connection = self.connections.pop(request.sid, None)  # type: ignore[attr-defined]
+        if connection is None or connection.identity is None:
+            return
+        agent_id = connection.identity.id
+        if any(
+            other.identity is not None and other.identity.id == agent_id
+            for other in self.connections.values()
+        ):
+            return  # another tab of theirs is still here
+        try:
+            with db.connection_context():
+                do_agent_disconnected(agent_id)
+        except Exception:
+            log.exception("agent disconnect bookkeeping failed")
 
     def authorize(self, connection: Connection, permission: Permission) -> None:
         with db.connection_context():

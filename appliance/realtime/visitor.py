@@ -26,6 +26,7 @@ from appliance.realtime.common import ONE_CONVERSATION
 from appliance.realtime.common import SEND_MESSAGE
 from appliance.realtime.common import SYNC
 from appliance.realtime.common import TYPING
+from appliance.realtime.common import max_text_bytes
 from appliance.realtime.common import refuse
 from appliance.realtime.common import sync_answer
 from appliance.realtime.common import typing_payload
@@ -33,9 +34,13 @@ from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
 from appliance.services._events import visitor_room
+from appliance.services.conversations import LANGUAGES
+from appliance.services.conversations import choose_queue
 from appliance.services.conversations import do_close_conversation
+from appliance.services.conversations import queue_texts
 from appliance.services.conversations import start_or_resume
 from appliance.services.conversations import visitor_actor
+from appliance.services.handoffs import do_leave_message
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
 from appliance.services.visitors import VisitorIdentity
@@ -76,11 +81,52 @@ class VisitorNamespace(DeclaredNamespace):
     @event(
         "start_conversation",
         permission=Permission.VISITOR,
-        schema={"group": Field(str, required=False, default="general", pattern=GROUP)},
+        schema={
+            "group": Field(str, required=False, pattern=GROUP),
+            "topic": Field(str, required=False, pattern=GROUP),
+            "text": Field(str, required=False, max_bytes=max_text_bytes),
+            "language": Field(str, required=False, default="zh-CN", choices=LANGUAGES),
+        },
     )
     def start_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
-        conversation = start_or_resume(connection.identity, group=data["group"])
-        return {"conversation": conversation_for_visitor(conversation)}
+        identity: VisitorIdentity = connection.identity
+        existing = open_conversation_of(identity.id)
+        if existing is None:
+            choice = choose_queue(data["group"], topic=data["topic"], text=data["text"])
+            if choice.queue is None:
+                texts = queue_texts(choice.asked, data["language"])
+                return {
+                    "conversation": None,
+                    "leave_message": {
+                        "queue": choice.asked,
+                        "reason": choice.why_unavailable or "unavailable",
+                        "message": texts["queue_message"],
+                    },
+                }
+            existing = start_or_resume(identity, choice=choice)
+        view = conversation_for_visitor(existing)
+        return {"conversation": view, **queue_texts(existing.group, data["language"])}
+
+    @event(
+        "leave_message",
+        permission=Permission.VISITOR,
+        schema={
+            "queue": Field(str, pattern=GROUP),
+            "text": Field(str, max_bytes=max_text_bytes),
+            "contact": Field(str, required=False, max_bytes=lambda: 200),
+        },
+    )
+    def leave_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        identity: VisitorIdentity = connection.identity
+        waiting = open_conversation_of(identity.id)
+        message_id = do_leave_message(
+            visitor_id=identity.id,
+            queue=data["queue"],
+            text=data["text"],
+            contact=data["contact"],
+            conversation_id=None if waiting is None else waiting.id,
+        )
+        return {"offline_message_id": message_id}
 
     @event(
         "send_message",

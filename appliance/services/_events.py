@@ -2,7 +2,8 @@
 
 Rooms: `visitor:<id>` holds every connection of one visitor (their devices) on
 /visitor; `agent:<id>` every connection of one agent on /agent; `group:<name>`
-the supervisors of a group on /agent. Services address people, not
+the supervisors of a group on /agent; `queue:<name>` every agent serving that
+queue (its waiting list, for manual pickup). Services address people, not
 conversations, so no connection has to join or leave rooms as chats move.
 """
 
@@ -27,6 +28,10 @@ def agent_room(agent_id: int) -> str:
 
 def group_room(group: str) -> str:
     return f"group:{group}"
+
+
+def queue_room(queue: str) -> str:
+    return f"queue:{queue}"
 
 
 def send_event_on_commit(

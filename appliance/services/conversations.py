@@ -1,20 +1,22 @@
-"""Conversations: start, assign or queue, close; agents' status and capacity.
+"""Conversations: start (choosing a queue), close; agents' status and capacity.
 
-Assignment for now (the routing issue replaces the choice, not these
-services): the online agent of the conversation's group with free capacity and
-the fewest open conversations (ties: the one assigned longest ago); else the
-conversation waits in a first-in-first-out queue per group and the visitor is
-told their position. An agent who comes online, raises capacity or closes a
-conversation takes the head of the queue.
+Who gets a conversation is decided by the routing policy and made true by
+services/routing.py (`dispatch`), with the database claims that keep two
+processes from assigning one conversation twice or pushing an agent over
+capacity. This module says when to route: a conversation starts, an agent comes
+online or frees capacity, a conversation closes.
 
-An agent is claimed with a conditional UPDATE (status online and load below
-capacity, checked by row count), so two processes can never push an agent over
-capacity; a conversation is claimed the same way from status "queued".
+Choosing the queue at start: the queue the visitor asked for, else the one the
+intent rules (appliance/routing/intent.py) find in the pre-chat choice or first
+message, else "general". A queue that is closed (business hours) or full
+(max_queue_length) passes the visitor along its overflow chain; a chain that
+ends in "leave_message", or runs out, offers the visitor to leave a message.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import IntegrityError
@@ -23,11 +25,14 @@ from appliance import clock
 from appliance import errors
 from appliance.models import AgentPresence
 from appliance.models import Conversation
-from appliance.queries.chat import conversation_for_agent
-from appliance.queries.chat import conversation_for_visitor
 from appliance.queries.chat import open_conversation_of
-from appliance.queries.chat import queue_position
-from appliance.queries.chat import queued_in_group
+from appliance.queries.routing import LEAVE_MESSAGE
+from appliance.queries.routing import QueueConfig
+from appliance.queries.routing import get_queue
+from appliance.routing.hours import is_open
+from appliance.routing.intent import DEFAULT_RULES
+from appliance.routing.intent import IntentRules
+from appliance.routing.intent import classify
 from appliance.runtime import current_runtime
 from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
@@ -38,11 +43,35 @@ from appliance.services._events import visitor_room
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
+from appliance.services.routing import announce_positions
+from appliance.services.routing import conversation_target
+from appliance.services.routing import dispatch
+from appliance.services.routing import release_agent
+from appliance.services.routing import serialize_routing
 from appliance.services.visitors import VisitorIdentity
 from appliance.services.visitors import ensure_visitor_row
 from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
+
+DEFAULT_QUEUE = "general"
+LANGUAGES = ("zh-CN", "en")  # the languages queue texts are written in
+_INTENT_RULES = IntentRules.from_mapping(DEFAULT_RULES)
+
+
+@dataclass(frozen=True)
+class QueueChoice:
+    """Where a new conversation goes: a queue, or (queue None) a message to leave."""
+
+    queue: str | None
+    asked: str  # the queue first chosen (asked for, by intent, or the default)
+    intent: str | None  # how it was chosen: "asked", "prechat", "rules", "classifier", "default"
+    passed: tuple[tuple[str, str], ...]  # (queue, "closed" | "full") passed over, in order
+
+    @property
+    def why_unavailable(self) -> str | None:
+        return self.passed[-1][1] if self.queue is None and self.passed else None
+
 
 STATUSES = ("online", "away", "offline")
 
@@ -51,50 +80,101 @@ def visitor_actor(visitor_id: str) -> Actor:
     return Actor(id=f"visitor:{visitor_id}", role="visitor")
 
 
-def conversation_target(conversation_id: str) -> Target:
-    return Target(type="conversation", id=conversation_id)
+def choose_queue(
+    asked: str | None, *, topic: str | None = None, text: str | None = None
+) -> QueueChoice:
+    """The queue a new conversation goes to (see the module doc)."""
+    how: str
+    if asked is not None and get_queue(asked) is not None:
+        first, how = asked, "asked"
+    else:
+        match = classify(text or "", _INTENT_RULES, prechat_choice=topic)
+        if match is not None and get_queue(match.queue) is not None:
+            first, how = match.queue, match.via
+        else:
+            first, how = DEFAULT_QUEUE, "default"
+    config = get_queue(first)
+    chain = (first, *(config.overflow if config else (LEAVE_MESSAGE,)))
+    passed: list[tuple[str, str]] = []
+    for name in chain:
+        if name == LEAVE_MESSAGE:
+            break
+        candidate = get_queue(name)
+        if candidate is None:
+            continue
+        refusal = _refusal(candidate)
+        if refusal is None:
+            return QueueChoice(name, first, how, tuple(passed))
+        passed.append((name, refusal))
+    return QueueChoice(None, first, how, tuple(passed))
+
+
+def _refusal(config: QueueConfig) -> str | None:
+    if not is_open(config.hours, clock.utcnow()):
+        return "closed"
+    if config.max_queue_length > 0:
+        waiting = (
+            Conversation.select()
+            .where((Conversation.group == config.name) & (Conversation.status == "queued"))
+            .count()
+        )
+        if waiting >= config.max_queue_length:
+            return "full"
+    return None
 
 
 @mutation
-def do_start_conversation(identity: VisitorIdentity, *, group: str) -> Conversation:
-    """Open a conversation for the visitor, then assign or queue it.
+def do_start_conversation(identity: VisitorIdentity, *, choice: QueueChoice) -> Conversation:
+    """Open a conversation for the visitor in `choice.queue`, then route it.
 
     Raises peewee.IntegrityError if the visitor already has an open one (the
     database allows one); the caller then returns that one.
     """
+    assert choice.queue is not None
+    serialize_routing()
     ensure_visitor_row(identity)
     now = clock.now_ms()
     conversation = Conversation.create(
         id=secrets.token_hex(16),
         visitor_id=identity.id,
-        group=group,
+        group=choice.queue,
         status="queued",
         opened_ms=now,
         queued_ms=now,
+        vip=identity.vip,
     )
     record_audit(
         EventType.CONVERSATION_STARTED,
         actor=visitor_actor(identity.id),
         target=conversation_target(conversation.id),
-        details={"group": group, "visitor_kind": identity.kind},
+        details={
+            "group": choice.queue,
+            "visitor_kind": identity.kind,
+            "vip": identity.vip,
+            "chosen_by": choice.intent,
+        },
     )
-    if not _assign_to_free_agent(conversation):
-        send_event_on_commit(
-            "conversation_queued",
-            {"conversation_id": conversation.id, "queue_position": queue_position(conversation)},
-            namespace=VISITOR_NS,
-            to=visitor_room(identity.id),
+    if choice.passed:
+        record_audit(
+            EventType.QUEUE_OVERFLOWED,
+            actor=system_actor("routing"),
+            target=conversation_target(conversation.id),
+            details={
+                "passed": [{"queue": q, "why": why} for q, why in choice.passed],
+                "to": choice.queue,
+            },
         )
-    return conversation
+    dispatch({choice.queue})
+    return Conversation.get_by_id(conversation.id)
 
 
-def start_or_resume(identity: VisitorIdentity, *, group: str) -> Conversation:
+def start_or_resume(identity: VisitorIdentity, *, choice: QueueChoice) -> Conversation:
     """The visitor's open conversation, or a new one (two devices at once get the same)."""
     existing = open_conversation_of(identity.id)
     if existing is not None:
         return existing
     try:
-        return do_start_conversation(identity, group=group)
+        return do_start_conversation(identity, choice=choice)
     except IntegrityError:
         existing = open_conversation_of(identity.id)
         if existing is None:
@@ -102,13 +182,27 @@ def start_or_resume(identity: VisitorIdentity, *, group: str) -> Conversation:
         return existing
 
 
+def queue_texts(queue: str, language: str) -> dict[str, Any]:
+    """The queue's welcome and waiting texts in the visitor's language (zh-CN or en)."""
+    config = get_queue(queue)
+    if config is None:
+        return {"welcome_message": "", "queue_message": ""}
+    pick = "zh_cn" if language.lower().startswith("zh") else "en"
+    return {
+        "welcome_message": getattr(config.welcome_message, pick),
+        "queue_message": getattr(config.queue_message, pick),
+    }
+
+
 @mutation
 def do_close_conversation(conversation_id: str, *, closed_by: str, actor: Actor) -> Conversation:
+    serialize_routing()
     conversation = Conversation.get_by_id(conversation_id)
     if conversation.status == "closed":
         raise errors.ConversationClosed("The conversation is already closed")
     now = clock.now_ms()
     was_queued = conversation.status == "queued"
+    # An offered conversation holds a slot of the agent it was offered to, too.
     agent_id = conversation.agent_id
     claimed = (
         Conversation.update(status="closed", closed_ms=now, closed_by=closed_by)
@@ -134,13 +228,11 @@ def do_close_conversation(conversation_id: str, *, closed_by: str, actor: Actor)
     agent_rooms = [group_room(conversation.group)]
     if agent_id is not None:
         agent_rooms.append(agent_room(agent_id))
-        AgentPresence.update(load=AgentPresence.load - 1).where(
-            (AgentPresence.agent_id == agent_id) & (AgentPresence.load > 0)
-        ).execute()
-        _take_from_queue(agent_id)
+        release_agent(agent_id, now)
+        dispatch(agent_queues(agent_id))
     send_event_on_commit("conversation_closed", payload, namespace=AGENT_NS, to=agent_rooms)
     if was_queued:
-        _announce_positions(conversation.group)
+        announce_positions({conversation.group})
     return conversation
 
 
@@ -150,6 +242,7 @@ def do_set_status(
 ) -> AgentPresence:
     if status not in STATUSES:
         raise errors.InvalidPayload(f"status: expected one of {', '.join(STATUSES)}")
+    serialize_routing()
     now = clock.now_ms()
     presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
     if presence is None:
@@ -161,6 +254,7 @@ def do_set_status(
             load=0,
             groups=",".join(sorted(groups)),
             changed_ms=now,
+            idle_since_ms=now,
         ).execute()
     else:
         AgentPresence.update(
@@ -168,6 +262,7 @@ def do_set_status(
             capacity=capacity or presence.capacity,
             groups=",".join(sorted(groups)),
             changed_ms=now,
+            disconnected_ms=None,
         ).where(AgentPresence.agent_id == agent_id).execute()
     record_audit(
         EventType.AGENT_STATUS_CHANGED,
@@ -176,8 +271,17 @@ def do_set_status(
         details={"status": status, "capacity": capacity},
     )
     if status == "online":
-        _take_from_queue(agent_id)
+        dispatch(groups)
+    elif status == "offline":
+        from appliance.services.handoffs import requeue_agent_conversations
+
+        requeue_agent_conversations(agent_id, reason="agent_offline")
     return AgentPresence.get_by_id(agent_id)
+
+
+def agent_queues(agent_id: int) -> set[str]:
+    presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
+    return set() if presence is None else {g for g in presence.groups.split(",") if g}
 
 
 def presence_view(agent_id: int) -> dict[str, Any]:
@@ -185,102 +289,3 @@ def presence_view(agent_id: int) -> dict[str, Any]:
     if presence is None:
         return {"status": "offline", "capacity": None, "load": 0}
     return {"status": presence.status, "capacity": presence.capacity, "load": presence.load}
-
-
-# assignment (inside a mutation)
-
-
-def _assign_to_free_agent(conversation: Conversation) -> bool:
-    candidates = (
-        AgentPresence.select()
-        .where((AgentPresence.status == "online") & (AgentPresence.load < AgentPresence.capacity))
-        .order_by(AgentPresence.load, AgentPresence.last_assigned_ms, AgentPresence.agent_id)
-    )
-    for presence in candidates:
-        if conversation.group in presence.groups.split(",") and _claim(presence.agent_id):
-            _assign(conversation, presence.agent_id)
-            return True
-    return False
-
-
-def _claim(agent_id: int) -> bool:
-    claimed = (
-        AgentPresence.update(load=AgentPresence.load + 1, last_assigned_ms=clock.now_ms())
-        .where(
-            (AgentPresence.agent_id == agent_id)
-            & (AgentPresence.status == "online")
-            & (AgentPresence.load < AgentPresence.capacity)
-        )
-        .execute()
-    )
-    return bool(claimed == 1)
-
-
-def _assign(conversation: Conversation, agent_id: int) -> None:
-    now = clock.now_ms()
-    Conversation.update(status="assigned", agent_id=agent_id, assigned_ms=now).where(
-        Conversation.id == conversation.id
-    ).execute()
-    conversation.status, conversation.agent_id, conversation.assigned_ms = "assigned", agent_id, now
-    record_audit(
-        EventType.CONVERSATION_ASSIGNED,
-        actor=system_actor("assignment"),
-        target=conversation_target(conversation.id),
-        details={"agent_id": agent_id},
-    )
-    agent_view = conversation_for_agent(conversation)
-    send_event_on_commit(
-        "conversation_assigned",
-        agent_view,
-        namespace=AGENT_NS,
-        to=[agent_room(agent_id), group_room(conversation.group)],
-    )
-    send_event_on_commit(
-        "conversation_assigned",
-        {
-            "conversation_id": conversation.id,
-            "agent": conversation_for_visitor(conversation)["agent"],
-        },
-        namespace=VISITOR_NS,
-        to=visitor_room(conversation.visitor_id),
-    )
-
-
-def _take_from_queue(agent_id: int) -> None:
-    """Give the agent the oldest queued conversations of their groups while they have room."""
-    presence = AgentPresence.get_by_id(agent_id)
-    groups = set(presence.groups.split(","))
-    touched: set[str] = set()
-    while True:
-        waiting = (
-            Conversation.select()
-            .where((Conversation.status == "queued") & (Conversation.group.in_(groups)))
-            .order_by(Conversation.queued_ms, Conversation.id)
-            .first()
-        )
-        if waiting is None or not _claim(agent_id):
-            break
-        claimed = (
-            Conversation.update(status="assigning")
-            .where((Conversation.id == waiting.id) & (Conversation.status == "queued"))
-            .execute()
-        )
-        if claimed != 1:  # taken by another process meanwhile: give the slot back
-            AgentPresence.update(load=AgentPresence.load - 1).where(
-                AgentPresence.agent_id == agent_id
-            ).execute()
-            continue
-        _assign(waiting, agent_id)
-        touched.add(waiting.group)
-    for group in touched:
-        _announce_positions(group)
-
-
-def _announce_positions(group: str) -> None:
-    for position, conversation in enumerate(queued_in_group(group), start=1):
-        send_event_on_commit(
-            "conversation_queued",
-            {"conversation_id": conversation.id, "queue_position": position},
-            namespace=VISITOR_NS,
-            to=visitor_room(conversation.visitor_id),
-        )

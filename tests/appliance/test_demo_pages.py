@@ -200,12 +200,21 @@ def test_it_creates_the_demo_accounts_and_a_private_credentials_file(setup_demo,
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     assert output == credentials.read_text(encoding="utf-8")
     passwords = passwords_in(output)
-    assert set(passwords) == {"demo-agent", "demo-supervisor"}
+    assert set(passwords) == {"demo-agent", "demo-wealth", "demo-supervisor"}
     assert all(len(password) >= 16 for password in passwords.values())
     users = {user.username: user for user in list_users()}
     assert users["demo-agent"].roles == ("agent",)
     assert users["demo-supervisor"].roles == ("supervisor",)
-    assert users["demo-agent"].groups == users["demo-supervisor"].groups == ("general",)
+    assert users["demo-agent"].groups == ("cards", "general")
+    assert users["demo-wealth"].groups == ("general", "wealth")
+    assert users["demo-supervisor"].groups == ("cards", "general", "wealth")
+    from appliance.queries.routing import get_queue
+    from appliance.queries.routing import routing_profile
+
+    assert get_queue("cards").required_skill == "cards"
+    assert get_queue("wealth").required_skill == "wealth"
+    assert routing_profile(users["demo-agent"].id).skills == {"cards": 4}
+    assert routing_profile(users["demo-wealth"].id).skills == {"wealth": 4}
 
 
 def test_it_creates_accounts_that_can_sign_in(setup_demo, settings):

@@ -25,6 +25,7 @@ const ui = {
   who: $("who"),
   status: $("status"),
   start: $("start"),
+  topic: $("topic"),
   end: $("end"),
   messages: $("messages"),
   typing: $("typing"),
@@ -188,7 +189,9 @@ const typing = socket && new TypingNotifier(socket, () => state.conversation && 
 ui.start.addEventListener("click", async () => {
   if (!socket) return;
   ui.start.disabled = true;
-  const ack = await emitReliably(socket, "start_conversation", {});
+  // The pre-chat choice picks the queue (docs/routing.md, "The demo queues").
+  const ack = await emitReliably(
+    socket, "start_conversation", ui.topic.value ? { group: ui.topic.value, language: "en" } : { language: "en" });
   ui.start.disabled = false;
   if (ack.ok) setConversation(ack.conversation);
   else setNotice(`Could not start a chat: ${ack.error}`);

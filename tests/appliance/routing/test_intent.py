@@ -1,0 +1,453 @@
+"""routing/intent.py: normalisation, matching, precedence, pre-chat choices, rule errors,
+the optional classifier, and precision/recall on the labelled set tests/data/intents.jsonl.
+
+The labelled set has two splits. "dev" is what the default rules were tuned on, so its
+figures guard against regressions and say nothing about new text; "holdout" was written
+after the rules (and the classifier's design) were frozen and is never tuned on. See
+docs/routing.md, "Intent pre-routing".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from appliance.routing.intent import DEFAULT_RULES
+from appliance.routing.intent import MAX_TEXT_CHARS
+from appliance.routing.intent import MIN_CLASSIFIER_CHARS
+from appliance.routing.intent import IntentMatch
+from appliance.routing.intent import IntentRuleError
+from appliance.routing.intent import IntentRules
+from appliance.routing.intent import backtracking_risk
+from appliance.routing.intent import classify
+from appliance.routing.intent import normalise_text
+
+LABELLED = Path(__file__).resolve().parents[2] / "data" / "intents.jsonl"
+QUEUES = ("fraud", "complaints", "loans", "wealth", "cards", "transfers", "accounts")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    queue: str | None
+    lang: str
+    split: str
+
+
+@dataclass(frozen=True)
+class Score:
+    queue: str | None
+    support: int
+    true_positives: int
+    predicted: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.support if self.support else 1.0
+
+
+def load_labelled(path: Path = LABELLED) -> list[Labelled]:
+    with path.open(encoding="utf-8") as lines:
+        return [Labelled(**json.loads(line)) for line in lines if line.strip()]
+
+
+def queue_of(text: str, rules: IntentRules) -> str | None:
+    found = classify(text, rules)
+    return found.queue if found else None
+
+
+def scores(rules: IntentRules, rows: Iterable[Labelled]) -> list[Score]:
+    """Per queue (None: the default queue): support, hits and predictions."""
+    outcomes = [(row.queue, queue_of(row.text, rules)) for row in rows]
+    support = Counter(expected for expected, _ in outcomes)
+    predicted = Counter(got for _, got in outcomes)
+    hits = Counter(expected for expected, got in outcomes if expected == got)
+    return [
+        Score(queue, support[queue], hits[queue], predicted[queue])
+        for queue in (*rules.queues, None)
+    ]
+
+
+def accuracy(rules: IntentRules, rows: list[Labelled]) -> float:
+    return sum(queue_of(row.text, rules) == row.queue for row in rows) / len(rows)
+
+
+def format_table(title: str, table: list[Score]) -> str:
+    lines = [title, f"  {'queue':<12} {'n':>4} {'precision':>10} {'recall':>8}"]
+    for score in table:
+        name = score.queue or "(default)"
+        lines.append(
+            f"  {name:<12} {score.support:>4} {score.precision:>10.2f} {score.recall:>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def split(rows: list[Labelled], name: str) -> list[Labelled]:
+    return [row for row in rows if row.split == name]
+
+
+def examples(rows: Iterable[Labelled]) -> list[tuple[str, str | None]]:
+    return [(row.text, row.queue) for row in rows]
+
+
+SHIPPED = IntentRules.from_mapping(DEFAULT_RULES)
+
+
+@pytest.fixture
+def default_rules() -> IntentRules:
+    return SHIPPED
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[Labelled]:
+    return load_labelled()
+
+
+def queue(text: str, rules: IntentRules, prechat_choice: str | None = None) -> str | None:
+    found = classify(text, rules, prechat_choice)
+    return found.queue if found else None
+
+
+# --- normalisation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("ＡＴＭ吞了我的卡", "atm吞了我的卡"),  # full-width Latin to half-width
+        ("我的 ＶＩＳＡ 卡　丢 了", "我的visa卡丢了"),  # no spaces beside Chinese
+        ("  Lost\tMY\n\ncard  ", "lost my card"),
+        ("PIN\u200b blocked", "pin blocked"),  # zero-width space from copy-paste
+        ("１２３４５", "12345"),
+        ("Straße", "strasse"),  # casefold, not lower
+    ],
+)
+def test_it_normalises_width_case_and_spaces(raw: str, normalised: str) -> None:
+    assert normalise_text(raw) == normalised
+
+
+def test_it_reads_at_most_max_text_chars() -> None:
+    assert len(normalise_text("a" * (MAX_TEXT_CHARS * 3))) == MAX_TEXT_CHARS
+    rules = IntentRules.from_mapping({"cards": {"keywords": ["挂失"]}})
+    assert queue("你好" * MAX_TEXT_CHARS + "挂失", rules) is None
+    assert queue("挂失" + "你好" * MAX_TEXT_CHARS, rules) == "cards"
+
+
+def test_a_megabyte_of_text_is_classified_quickly(default_rules: IntentRules) -> None:
+    hostile = "a" * 1_000_000 + "！" * 1_000_000
+    begin = time.perf_counter()
+    classify(hostile, default_rules)
+    assert time.perf_counter() - begin < 0.5
+
+
+# --- matching ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "found"),
+    [
+        ("loan", "two loans", True),
+        ("card", "discard it", False),
+        ("pin", "my pin", True),
+        ("pin", "spinning", False),
+        ("scam", "I was scammed", True),
+        ("apply", "I applied last week", True),
+        ("charge", "charging me twice", True),
+        ("log in", "cannot login", True),
+        ("log in", "can't log-in", True),
+        ("pre-approval", "preapproval status", True),
+        ("visa", "我的visa卡丢了", True),  # a Chinese neighbour is a word boundary
+        ("cd", "abcd", False),
+        ("挂失", "帮我 挂 失", True),
+        ("挂失", "挂号", False),
+    ],
+)
+def test_keywords_match_words_and_inflections(keyword: str, text: str, found: bool) -> None:
+    rules = IntentRules.from_mapping({"q": {"keywords": [keyword]}})
+    assert (queue(text, rules) == "q") is found
+
+
+def test_it_reports_the_matched_terms_and_score() -> None:
+    rules = IntentRules.from_mapping(
+        {"cards": {"keywords": ["card", "lost"], "patterns": [r"卡.{0,4}丢"], "weight": 2}}
+    )
+    assert classify("Lost my card, 卡也丢了", rules) == IntentMatch(
+        "cards", "rules", ("card", "lost", r"卡.{0,4}丢"), 6.0
+    )
+
+
+def test_nothing_found_is_none_so_the_default_queue(default_rules: IntentRules) -> None:
+    for text in ("", "   ", "hello", "你好", "人工", "谢谢", "ok"):
+        assert classify(text, default_rules) is None
+
+
+def test_an_exclude_term_silences_its_rule() -> None:
+    rules = IntentRules.from_mapping(
+        {
+            "fraud": {"keywords": ["scam"], "exclude": ["how to avoid"]},
+            "faq": {"keywords": ["avoid"]},
+        }
+    )
+    assert queue("I was scammed", rules) == "fraud"
+    assert queue("how to avoid a scam", rules) == "faq"
+
+
+# --- precedence ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("someone stole money from my card", "fraud"),
+        ("my credit card has charges I didn't make", "fraud"),
+        ("我的信用卡被盗刷了", "fraud"),
+        ("I want to complain about the loan officer", "complaints"),
+        ("我要投诉你们的理财经理", "complaints"),
+        ("I lost my credit card", "cards"),
+        ("房贷还款日能改吗", "loans"),
+        ("I want to apply for a mortgage", "loans"),
+    ],
+)
+def test_default_precedence(default_rules: IntentRules, text: str, expected: str) -> None:
+    assert queue(text, default_rules) == expected
+
+
+def test_a_tie_goes_to_the_rule_listed_first() -> None:
+    data = {"fraud": {"keywords": ["card"]}, "cards": {"keywords": ["card"]}}
+    assert queue("my card", IntentRules.from_mapping(data)) == "fraud"
+    flipped = {"cards": data["cards"], "fraud": data["fraud"]}
+    assert queue("my card", IntentRules.from_mapping(flipped)) == "cards"
+
+
+def test_one_fraud_term_outweighs_two_product_terms(default_rules: IntentRules) -> None:
+    found = classify("a scam on my new credit card", default_rules)
+    assert found is not None
+    assert (found.queue, found.score) == ("fraud", 3.0)
+    assert default_rules.match_rules("my new credit card") == IntentMatch(
+        "cards", "rules", ("card", "credit card"), 2.0
+    )
+
+
+# --- pre-chat choice -----------------------------------------------------------------
+
+
+def test_a_known_prechat_choice_wins_outright(default_rules: IntentRules) -> None:
+    found = classify("someone stole money from my card", default_rules, "loans_mortgages")
+    assert found == IntentMatch("loans", "prechat", ("loans_mortgages",), 0.0)
+
+
+@pytest.mark.parametrize("choice", ["cards", "CARDS", "card_services", "银行卡", "ｃａｒｄｓ"])
+def test_a_choice_is_a_menu_item_or_a_queue_name(default_rules: IntentRules, choice: str) -> None:
+    assert default_rules.queue_for_choice(choice) == "cards"
+    assert queue("转账失败", default_rules, choice) == "cards"
+
+
+def test_an_unknown_choice_lets_the_text_decide(default_rules: IntentRules) -> None:
+    assert default_rules.queue_for_choice("mortgage_menu") is None
+    assert queue("转账失败", default_rules, "mortgage_menu") == "transfers"
+
+
+# --- invalid rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule", "message"),
+    [
+        ({}, "*", "non-empty mapping"),
+        ({"Cards!": {"keywords": ["x"]}}, "Cards!", "queue name"),
+        ({"": {"keywords": ["x"]}}, "", "queue name"),
+        ({"cards": ["挂失"]}, "cards", "expected a mapping"),
+        ({"cards": {"keyword": ["挂失"]}}, "cards", "unknown field 'keyword'"),
+        ({"cards": {"keywords": "挂失"}}, "cards", "keywords must be a list"),
+        ({"cards": {"keywords": ["挂失", " "]}}, "cards", "non-empty strings"),
+        ({"cards": {"keywords": [7]}}, "cards", "non-empty strings"),
+        ({"cards": {"keywords": ["x" * 101]}}, "cards", "1-100 characters"),
+        ({"cards": {}}, "cards", "at least one keyword or pattern"),
+        ({"cards": {"patterns": ["(unclosed"]}}, "cards", "not a valid regex"),
+        ({"cards": {"patterns": ["(a+)+$"]}}, "cards", "repeated group"),
+        ({"cards": {"patterns": ["(?:card|cards)*x"]}}, "cards", "repeated group"),
+        ({"cards": {"patterns": [r"(a)\1"]}}, "cards", "backreference"),
+        ({"cards": {"patterns": ["x?"]}}, "cards", "matches empty text"),
+        ({"cards": {"patterns": ["a" * 201]}}, "cards", "1-200 characters"),
+        ({"cards": {"keywords": ["x"], "weight": "high"}}, "cards", "weight must be a number"),
+        ({"cards": {"keywords": ["x"], "weight": True}}, "cards", "weight must be a number"),
+        ({"cards": {"keywords": ["x"], "weight": 0}}, "cards", "above 0"),
+        (
+            {"cards": {"keywords": ["x"], "prechat": ["menu"]}, "loans": {"keywords": ["y"]}}
+            | {"wealth": {"keywords": ["z"], "prechat": ["MENU"]}},
+            "wealth",
+            "already routes to 'cards'",
+        ),
+        (
+            {"cards": {"keywords": ["x"], "prechat": ["loans"]}, "loans": {"keywords": ["y"]}},
+            "loans",
+            "already routes to 'cards'",
+        ),
+    ],
+)
+def test_invalid_rules_are_refused_naming_the_rule(raw: dict, rule: str, message: str) -> None:
+    with pytest.raises(IntentRuleError) as refused:
+        IntentRules.from_mapping(raw)
+    assert isinstance(refused.value, ValueError)
+    assert refused.value.rule == rule
+    assert f"intent rule {rule!r}" in str(refused.value)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"card[a-z ]{0,20} expir", r"(?:lost|stolen) card", r"(?:a|b)?c", r"卡.{0,6}(?:丢|掉)"],
+)
+def test_linear_patterns_are_accepted(pattern: str) -> None:
+    assert backtracking_risk(pattern) is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(a+)+",
+        r"(a*)*b",
+        r"(a|aa)+",
+        r"((ab)+)+",
+        r"(?:x+ ){2,}",
+        r"(\d+)*",
+        r".*a.*b",
+        r"a+b{3,}",
+        r"a{0,5000}",
+    ],
+)
+def test_backtracking_shapes_are_refused(pattern: str) -> None:
+    assert backtracking_risk(pattern) is not None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"a.*a.{0,100}a.{0,100}b", r"(?:a|b).{0,100}(?:a|b).{0,100}c", r"\w*\w{0,100}\w{0,100}z"],
+)
+def test_the_worst_accepted_shapes_stay_fast(pattern: str) -> None:
+    assert backtracking_risk(pattern) is None
+    rules = IntentRules.from_mapping({"q": {"patterns": [pattern]}})
+    begin = time.perf_counter()
+    classify("a" * (MAX_TEXT_CHARS * 2), rules)
+    assert time.perf_counter() - begin < 2.0
+
+
+def test_the_shipped_rules_are_valid_and_cover_the_seven_queues(
+    default_rules: IntentRules,
+) -> None:
+    assert default_rules.queues == QUEUES
+    assert not default_rules.has_classifier
+
+
+@given(st.text(max_size=300))
+def test_classify_never_raises_and_is_deterministic(text: str) -> None:
+    assert classify(text, SHIPPED) == classify(text, SHIPPED)
+
+
+# --- the optional classifier ---------------------------------------------------------
+
+TOY = {"cards": {"keywords": ["挂失"]}, "loans": {"keywords": ["贷款"]}}
+TOY_EXAMPLES = [
+    ("my plastic got eaten by the machine", "cards"),
+    ("the machine kept my plastic", "cards"),
+    ("borrow money for a house", "loans"),
+    ("borrow money for a car", "loans"),
+    ("hello there", None),
+    ("good morning to you", None),
+]
+
+
+def test_the_classifier_answers_only_when_no_rule_does() -> None:
+    rules = IntentRules.from_mapping(TOY, examples=TOY_EXAMPLES)
+    assert rules.has_classifier
+    found = classify("the machine ate my plastic", rules)
+    assert found is not None
+    assert (found.queue, found.via) == ("cards", "classifier")
+    assert 0.5 < found.score <= 1.0
+    assert found.matched
+    assert all(term in "the machine ate my plastic" for term in found.matched)
+    assert classify("machine plastic 贷款", rules) == IntentMatch("loans", "rules", ("贷款",), 1.0)
+
+
+def test_the_classifier_learns_no_intent_and_skips_short_text() -> None:
+    rules = IntentRules.from_mapping(TOY, examples=TOY_EXAMPLES)
+    assert classify("good morning there", rules) is None
+    assert len(normalise_text("car?")) < MIN_CLASSIFIER_CHARS
+    assert classify("car?", rules) is None
+
+
+@pytest.mark.parametrize(
+    ("examples_given", "message"),
+    [
+        ([("hello", "mortgages")], "names no rule's queue"),
+        ([("  ", "cards"), ("x", "loans")], "non-empty text"),
+        ([("a", "cards"), ("b", "cards")], "at least two labels"),
+    ],
+)
+def test_bad_examples_are_refused(examples_given: list, message: str) -> None:
+    with pytest.raises(IntentRuleError, match=message):
+        IntentRules.from_mapping(TOY, examples=examples_given)
+
+
+# --- the labelled set ----------------------------------------------------------------
+
+
+def test_the_labelled_set_is_large_varied_and_well_formed(labelled: list[Labelled]) -> None:
+    assert len(labelled) >= 300
+    assert len({row.text for row in labelled}) == len(labelled)
+    per_queue = Counter(row.queue for row in labelled)
+    assert set(per_queue) == {*QUEUES, None}
+    assert min(per_queue[name] for name in QUEUES) >= 35
+    assert per_queue[None] >= 20
+    languages = Counter(row.lang for row in labelled)
+    assert set(languages) == {"zh", "en"}
+    assert min(languages.values()) >= 0.4 * len(labelled)
+    splits = Counter(row.split for row in labelled)
+    assert set(splits) == {"dev", "holdout"}
+    assert splits["holdout"] >= 100
+
+
+def test_dev_recall_and_precision(default_rules: IntentRules, labelled: list[Labelled]) -> None:
+    """Regression guard on the text the rules were tuned on: recall >= 0.85 per queue."""
+    table = scores(default_rules, split(labelled, "dev"))
+    report = format_table("dev split, rules only", table)
+    assert all(score.recall >= 0.85 for score in table), report
+    assert all(score.precision >= 0.85 for score in table), report
+
+
+def test_holdout_figures_do_not_regress(
+    default_rules: IntentRules, labelled: list[Labelled]
+) -> None:
+    """Floors just under what was measured when the holdout was first scored (rules
+    0.66 accuracy, classifier fallback 0.82); these are not the targets."""
+    holdout = split(labelled, "holdout")
+    table = scores(default_rules, holdout)
+    report = format_table("holdout split, rules only", table)
+    assert accuracy(default_rules, holdout) >= 0.64, report
+    assert all(score.precision >= 0.7 for score in table if score.queue), report
+    trained = IntentRules.from_mapping(DEFAULT_RULES, examples(split(labelled, "dev")))
+    hybrid = scores(trained, holdout)
+    report = format_table("holdout split, rules + classifier trained on dev", hybrid)
+    assert accuracy(trained, holdout) >= 0.80, report
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: on text written after the rules froze, keyword recall for fraud, "
+    "complaints and transfers is far below 0.85 (docs/routing.md)",
+)
+def test_holdout_recall_meets_the_bar(default_rules: IntentRules, labelled: list[Labelled]) -> None:
+    table = scores(default_rules, split(labelled, "holdout"))
+    assert all(score.recall >= 0.85 for score in table), format_table("holdout", table)
