@@ -5,7 +5,9 @@ on this machine, which made SQL generation the largest cost of posting a message
 (measured with py-spy under tests/bench/bench_chat.py). The handful of statements
 run for every message are written here once, in portable SQL with `?`
 placeholders rewritten to the driver's style, and executed directly.
-Everything else keeps using peewee's query builder.
+The audit sequencer's bulk inserts (a leaf and its Merkle nodes per event) use
+`execute_many` for the same reason. Everything else keeps using peewee's query
+builder.
 """
 
 from __future__ import annotations
@@ -18,14 +20,25 @@ from appliance.db import db
 _compiled: dict[tuple[str, str], str] = {}
 
 
-def execute(template: str, params: Sequence[Any] = ()) -> Any:
-    """Run `template` (with `?` placeholders) on the current connection; return the cursor."""
+def _sql(template: str) -> str:
     param = db.param
     sql = _compiled.get((template, param))
     if sql is None:
         sql = template if param == "?" else template.replace("?", param)
         _compiled[(template, param)] = sql
-    return db.execute_sql(sql, tuple(params))
+    return sql
+
+
+def execute(template: str, params: Sequence[Any] = ()) -> Any:
+    """Run `template` (with `?` placeholders) on the current connection; return the cursor."""
+    return db.execute_sql(_sql(template), tuple(params))
+
+
+def execute_many(template: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `template` once per row (the driver's executemany): bulk inserts without
+    peewee building SQL for every value."""
+    cursor = db.cursor()
+    cursor.executemany(_sql(template), [tuple(row) for row in rows])
 
 
 def fetch_one(template: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:

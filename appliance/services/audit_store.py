@@ -22,6 +22,7 @@ from appliance.models import AuditCheckpoint
 from appliance.models import AuditEventRow
 from appliance.models import AuditLeaf
 from appliance.models import AuditNode
+from appliance.queries._raw import execute_many
 from audit.checkpoint import parse_checkpoint
 from audit.errors import StorageError
 from audit.storage import Batch
@@ -72,15 +73,17 @@ class DatabaseLogStorage:
             raise StorageError(f"batch starts at {entries[0].index}, tree size is {size}")
         if any(entry.ref is None for entry in entries):
             raise StorageError("the appliance sequences stored events only (ref required)")
-        AuditLeaf.insert_many(
-            [(e.index, e.ref, e.leaf_hash) for e in entries],
-            fields=[AuditLeaf.leaf_index, AuditLeaf.event, AuditLeaf.leaf_hash],
-        ).execute()
+        # executemany: peewee's insert_many built SQL for every value, which made
+        # sequencing (in the writer greenlet) a visible share of a message's CPU.
+        execute_many(
+            "INSERT INTO audit_leaf (leaf_index, event_id, leaf_hash) VALUES (?, ?, ?)",
+            [(e.index, e.ref, bytes(e.leaf_hash)) for e in entries],
+        )
         if batch.nodes:
-            AuditNode.insert_many(
-                [(node.level, node.position, value) for node, value in batch.nodes],
-                fields=[AuditNode.level, AuditNode.position, AuditNode.hash],
-            ).execute()
+            execute_many(
+                "INSERT INTO audit_node (level, position, hash) VALUES (?, ?, ?)",
+                [(node.level, node.position, bytes(value)) for node, value in batch.nodes],
+            )
 
     def get_nodes(self, ids: Sequence[NodeId]) -> Sequence[bytes]:
         found: dict[NodeId, bytes] = {}

@@ -36,7 +36,11 @@ from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
 
-_NEXT_SEQ = "UPDATE conversation SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"
+# The next seq, the open-conversation check and what the emits need, in one statement.
+_NEXT_SEQ = (
+    "UPDATE conversation SET last_seq = last_seq + 1 WHERE id = ? AND status <> 'closed'"
+    ' RETURNING last_seq, "group", agent_id, visitor_id'
+)
 _INSERT_MESSAGE = (
     "INSERT INTO message (conversation_id, seq, sender_type, sender_id, client_msg_id, kind,"
     " body_enc, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -100,13 +104,13 @@ def do_post_message(
     stored = find_message(conversation_id, sender, client_msg_id)
     if stored is not None:
         raise _AlreadyStored(stored)
-    conversation = conversation_by_id(conversation_id)
-    if conversation is None:
-        raise errors.NotFound("No such conversation")
-    if conversation.status == "closed":
-        raise errors.ConversationClosed("The conversation is closed")
     # Precompiled SQL (queries/_raw.py): these run for every message.
-    seq = int(execute(_NEXT_SEQ, (conversation_id,)).fetchone()[0])
+    bumped = execute(_NEXT_SEQ, (conversation_id,)).fetchone()
+    if bumped is None:
+        if conversation_by_id(conversation_id) is None:
+            raise errors.NotFound("No such conversation")
+        raise errors.ConversationClosed("The conversation is closed")
+    seq, group, agent_id, visitor_id = int(bumped[0]), bumped[1], bumped[2], bumped[3]
     now = clock.now_ms()
     body = seal(text, context=message_context(conversation_id, seq))
     execute(
@@ -120,9 +124,9 @@ def do_post_message(
         details={"seq": seq, "kind": kind},
     )
     view = posted_view(conversation_id, seq, client_msg_id, sender, kind, text, now)
-    agent_rooms = [group_room(conversation.group)]
-    if conversation.agent_id is not None:
-        agent_rooms.append(agent_room(conversation.agent_id))
+    agent_rooms = [group_room(group)]
+    if agent_id is not None:
+        agent_rooms.append(agent_room(agent_id))
     send_event_on_commit(
         "message_posted", view, namespace=AGENT_NS, to=agent_rooms, skip_sid=origin_sid
     )
@@ -131,7 +135,7 @@ def do_post_message(
             "message_posted",
             view,
             namespace=VISITOR_NS,
-            to=visitor_room(conversation.visitor_id),
+            to=visitor_room(visitor_id),
             skip_sid=origin_sid,
         )
     return view
