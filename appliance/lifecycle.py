@@ -57,7 +57,7 @@ def server_started(app: Flask, *, server: str) -> None:
         _, agents = app.extensions["enclave.namespaces"]
         idle_ms = runtime.settings.security.session_idle_minutes * 60_000
         socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS, idle_ms)
-        from appliance.services.handoffs import sweep_forever as routing_sweep
+        from appliance.services.presence import sweep_forever as routing_sweep
 
         socketio.start_background_task(routing_sweep, app, runtime.settings.routing.sweep_seconds)
     with app.app_context():

@@ -48,10 +48,10 @@ from appliance.services.conversations import do_set_status
 from appliance.services.conversations import presence_view
 from appliance.services.directory import Principal
 from appliance.services.directory import principal_from_session
-from appliance.services.handoffs import do_agent_disconnected
-from appliance.services.handoffs import do_agent_reconnected
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
+from appliance.services.presence import do_agent_disconnected
+from appliance.services.presence import do_agent_reconnected
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from appliance.services.handoffs import do_accept_offer
 from appliance.services.handoffs import do_decline_offer
 from appliance.services.handoffs import do_pick_up
 from appliance.services.handoffs import do_transfer
-from appliance.services.routing import waiting_list
+from appliance.services.queue_positions import waiting_list
 
 
 class RoutingEvents:

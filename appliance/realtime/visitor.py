@@ -40,9 +40,9 @@ from appliance.services.conversations import do_close_conversation
 from appliance.services.conversations import queue_texts
 from appliance.services.conversations import start_or_resume
 from appliance.services.conversations import visitor_actor
-from appliance.services.handoffs import do_leave_message
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
+from appliance.services.offline_messages import do_leave_message
 from appliance.services.visitors import VisitorIdentity
 from appliance.services.visitors import identify_by_customer_token
 from appliance.services.visitors import identify_by_visitor_token

@@ -30,8 +30,6 @@ from appliance.queries.routing import LEAVE_MESSAGE
 from appliance.queries.routing import QueueConfig
 from appliance.queries.routing import get_queue
 from appliance.routing.hours import is_open
-from appliance.routing.intent import DEFAULT_RULES
-from appliance.routing.intent import IntentRules
 from appliance.routing.intent import classify
 from appliance.runtime import current_runtime
 from appliance.services._events import AGENT_NS
@@ -43,7 +41,8 @@ from appliance.services._events import visitor_room
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
-from appliance.services.routing import announce_positions
+from appliance.services.intent_routing import intent_rules
+from appliance.services.queue_positions import announce_positions
 from appliance.services.routing import conversation_target
 from appliance.services.routing import dispatch
 from appliance.services.routing import release_agent
@@ -56,7 +55,6 @@ from audit.events import Target
 
 DEFAULT_QUEUE = "general"
 LANGUAGES = ("zh-CN", "en")  # the languages queue texts are written in
-_INTENT_RULES = IntentRules.from_mapping(DEFAULT_RULES)
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ def choose_queue(
     if asked is not None and get_queue(asked) is not None:
         first, how = asked, "asked"
     else:
-        match = classify(text or "", _INTENT_RULES, prechat_choice=topic)
+        match = classify(text or "", intent_rules(), prechat_choice=topic)
         if match is not None and get_queue(match.queue) is not None:
             first, how = match.queue, match.via
         else:
@@ -142,6 +140,7 @@ def do_start_conversation(identity: VisitorIdentity, *, choice: QueueChoice) -> 
         opened_ms=now,
         queued_ms=now,
         vip=identity.vip,
+        last_agent_id=_last_agent_of(identity.id),
     )
     record_audit(
         EventType.CONVERSATION_STARTED,
@@ -166,6 +165,17 @@ def do_start_conversation(identity: VisitorIdentity, *, choice: QueueChoice) -> 
         )
     dispatch({choice.queue})
     return Conversation.get_by_id(conversation.id)
+
+
+def _last_agent_of(visitor_id: str) -> int | None:
+    """Who served this visitor (a customer: on any device) last, for queues that prefer them."""
+    previous = (
+        Conversation.select(Conversation.agent_id)
+        .where((Conversation.visitor_id == visitor_id) & Conversation.agent_id.is_null(False))
+        .order_by(Conversation.opened_ms.desc())
+        .first()
+    )
+    return None if previous is None else previous.agent_id
 
 
 def start_or_resume(identity: VisitorIdentity, *, choice: QueueChoice) -> Conversation:
@@ -273,7 +283,7 @@ def do_set_status(
     if status == "online":
         dispatch(groups)
     elif status == "offline":
-        from appliance.services.handoffs import requeue_agent_conversations
+        from appliance.services.presence import requeue_agent_conversations
 
         requeue_agent_conversations(agent_id, reason="agent_offline")
     return AgentPresence.get_by_id(agent_id)

@@ -25,7 +25,6 @@ go out after commit. Every decision is audited with its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
 from collections.abc import Iterable
 from typing import Any
 from typing import cast
@@ -38,28 +37,19 @@ from appliance.models import AgentPresence
 from appliance.models import Conversation
 from appliance.queries.chat import conversation_for_agent
 from appliance.queries.chat import conversation_for_visitor
-from appliance.queries.routing import QueueConfig
-from appliance.queries.routing import get_queue
-from appliance.queries.routing import routing_profiles
-from appliance.routing.policy import AgentState
 from appliance.routing.policy import Assignment
-from appliance.routing.policy import PolicySettings
-from appliance.routing.policy import QueueRule
-from appliance.routing.policy import Snapshot
-from appliance.routing.policy import Strategy
-from appliance.routing.policy import Waiting
 from appliance.routing.policy import plan
-from appliance.routing.policy import queue_positions
-from appliance.runtime import current_runtime
 from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
 from appliance.services._events import group_room
-from appliance.services._events import queue_room
 from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
+from appliance.services._routing_snapshot import policy_settings
+from appliance.services._routing_snapshot import take_snapshot
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
+from appliance.services.queue_positions import announce_positions
 from audit.events import EventType
 from audit.events import JSONValue
 from audit.events import Target
@@ -67,119 +57,10 @@ from audit.events import Target
 # pg_advisory_xact_lock key for "a routing round"; any constant unique to us.
 _ROUTING_LOCK = 0x456E_526F_7574  # "EnRout"
 ROUNDS = 3  # plan again at most this often when another process won a claim
-HANDLE_SAMPLE = 50  # closed conversations averaged for a queue's handle time
-
-
-def policy_settings() -> PolicySettings:
-    routing = current_runtime().settings.routing
-    return PolicySettings(
-        vip_boost_ms=routing.vip_boost_seconds * 1000,
-        aging_bound_ms=routing.aging_bound_seconds * 1000,
-    )
 
 
 def conversation_target(conversation_id: str) -> Target:
     return Target(type="conversation", id=conversation_id)
-
-
-def declined_set(conversation: Conversation) -> frozenset[int]:
-    return frozenset(int(i) for i in (conversation.declined_by or "").split(",") if i)
-
-
-# the snapshot
-
-
-def _configs(queues: Iterable[str]) -> dict[str, QueueConfig]:
-    found = {}
-    for name in queues:
-        config = get_queue(name)
-        if config is not None:
-            found[name] = config
-    return found
-
-
-def _round_robin_cursor(queue: str) -> int | None:
-    last = (
-        Conversation.select(Conversation.agent_id)
-        .where((Conversation.group == queue) & Conversation.assigned_ms.is_null(False))
-        .order_by(Conversation.assigned_ms.desc(), Conversation.id.desc())
-        .first()
-    )
-    return None if last is None else last.agent_id
-
-
-def take_snapshot(queues: Collection[str], now: int) -> tuple[Snapshot, dict[str, QueueConfig]]:
-    """The routing facts of `queues` at `now`: their waiting conversations and serving agents."""
-    configs = _configs(queues)
-    presences = [
-        p
-        for p in AgentPresence.select().where(
-            (AgentPresence.status == "online") & AgentPresence.disconnected_ms.is_null()
-        )
-        if set(p.groups.split(",")) & configs.keys()
-    ]
-    profiles = routing_profiles(p.agent_id for p in presences)
-    agents = [
-        AgentState(
-            id=p.agent_id,
-            groups=frozenset(g for g in p.groups.split(",") if g),
-            skills=profiles[p.agent_id].skills,
-            languages=profiles[p.agent_id].languages,
-            status="online",  # the snapshot holds online agents only
-            load=p.load,
-            capacity=p.capacity,
-            idle_since_ms=p.idle_since_ms,
-            last_assigned_ms=p.last_assigned_ms,
-        )
-        for p in presences
-    ]
-    rows = cast(
-        list[tuple[str, str, int | None, int, int, int | None, str | None]],
-        Conversation.select(
-            Conversation.id,
-            Conversation.group,
-            Conversation.queued_ms,
-            Conversation.opened_ms,
-            Conversation.vip,
-            Conversation.last_agent_id,
-            Conversation.declined_by,
-        )
-        .where((Conversation.status == "queued") & Conversation.group.in_(list(configs)))
-        .tuples(),
-    )
-    waiting = [
-        Waiting(
-            conversation_id=cid,
-            queue=queue,
-            enqueued_ms=queued_ms if queued_ms is not None else opened_ms,
-            skill=configs[queue].required_skill,
-            min_level=configs[queue].min_level,
-            language=configs[queue].language,
-            vip_level=max(0, vip),
-            last_agent_id=last_agent_id,
-            declined_by=frozenset(int(i) for i in (declined or "").split(",") if i),
-        )
-        for cid, queue, queued_ms, opened_ms, vip, last_agent_id, declined in rows
-    ]
-    rules = {
-        name: QueueRule(
-            name=name,
-            group=name,
-            strategy=Strategy(config.strategy),
-            prefer_last_agent=config.prefer_last_agent,
-        )
-        for name, config in configs.items()
-    }
-    cursors = {}
-    for name, config in configs.items():
-        if config.strategy == Strategy.ROUND_ROBIN:
-            cursor = _round_robin_cursor(name)
-            if cursor is not None:
-                cursors[name] = cursor
-    snapshot = Snapshot(
-        now_ms=now, agents=agents, waiting=waiting, queues=rules, round_robin_cursor=cursors
-    )
-    return snapshot, configs
 
 
 # claims
@@ -341,97 +222,3 @@ def _offered(conversation: Conversation, assignment: Assignment) -> None:
         namespace=AGENT_NS,
         to=agent_room(assignment.agent_id),
     )
-
-
-# where the waiting stand
-
-
-def average_handle_ms(queue: str) -> int:
-    """The mean assigned-to-closed time of the queue's last closed conversations."""
-    rows = list(
-        Conversation.select(Conversation.assigned_ms, Conversation.closed_ms)
-        .where(
-            (Conversation.group == queue)
-            & (Conversation.status == "closed")
-            & Conversation.assigned_ms.is_null(False)
-        )
-        .order_by(Conversation.closed_ms.desc())
-        .limit(HANDLE_SAMPLE)
-    )
-    if not rows:
-        return current_runtime().settings.routing.default_handle_seconds * 1000
-    total = sum(cast(int, r.closed_ms) - cast(int, r.assigned_ms) for r in rows)
-    return max(1, total // len(rows))
-
-
-def _waiting_lines(
-    queues: set[str], taken: tuple[Snapshot, dict[str, QueueConfig]] | None = None
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str], dict[str, QueueConfig]]:
-    """Per queue, its waiting conversations in the order they will be served."""
-    snapshot, configs = taken or take_snapshot(queues, clock.now_ms())
-    handle = {name: average_handle_ms(name) for name in configs}
-    positions = queue_positions(snapshot, policy_settings(), handle)
-    visitors = dict(
-        cast(
-            list[tuple[str, str]],
-            Conversation.select(Conversation.id, Conversation.visitor_id)
-            .where((Conversation.status == "queued") & Conversation.group.in_(list(configs)))
-            .tuples(),
-        )
-    )
-    lines: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
-    for waiting in snapshot.waiting:
-        place = positions[waiting.conversation_id]
-        lines[waiting.queue].append(
-            {
-                "conversation_id": waiting.conversation_id,
-                "position": place.position,
-                "estimated_wait_seconds": None
-                if place.eta_ms is None
-                else -(-place.eta_ms // 1000),
-                "vip_level": waiting.vip_level,
-                "waited_ms": snapshot.now_ms - waiting.enqueued_ms,
-            }
-        )
-    for entries in lines.values():
-        entries.sort(key=lambda e: e["position"])
-    return lines, visitors, configs
-
-
-def waiting_list(queue: str) -> list[dict[str, Any]]:
-    """The queue's waiting conversations, next first (for agents who pick up manually)."""
-    lines, _, _ = _waiting_lines({queue})
-    return lines.get(queue, [])
-
-
-def announce_positions(
-    queues: Iterable[str], taken: tuple[Snapshot, dict[str, QueueConfig]] | None = None
-) -> None:
-    """Tell every waiting visitor of `queues` their place and estimated wait; tell the agents.
-
-    `taken`: a snapshot of exactly these queues that is still true (dispatch's own, less
-    what it assigned), to spare taking another.
-    """
-    wanted = set(queues)
-    if not wanted:
-        return
-    lines, visitors, configs = _waiting_lines(wanted, taken)
-    for name, entries in lines.items():
-        for entry in entries:
-            send_event_on_commit(
-                "conversation_queued",
-                {
-                    "conversation_id": entry["conversation_id"],
-                    "queue": name,
-                    "queue_position": entry["position"],
-                    "estimated_wait_seconds": entry["estimated_wait_seconds"],
-                },
-                namespace=VISITOR_NS,
-                to=visitor_room(visitors[entry["conversation_id"]]),
-            )
-        send_event_on_commit(
-            "queue_updated",
-            {"queue": name, "strategy": configs[name].strategy, "waiting": entries},
-            namespace=AGENT_NS,
-            to=queue_room(name),
-        )

@@ -12,7 +12,7 @@ from appliance.db import db
 from appliance.models import AuditEventRow
 from appliance.models import Conversation
 from appliance.models import OfflineMessage
-from appliance.services.handoffs import sweep
+from appliance.services.presence import sweep
 from audit.canonical import event_from_canonical
 from audit.events import EventType
 from tests.appliance.chat_helpers import Chat
@@ -262,3 +262,25 @@ def test_it_sends_the_queue_texts_in_the_visitors_language(chat):
     )
     ack = chat.visitor().ok("start_conversation", {"group": "cards", "language": "en"})
     assert ack["welcome_message"] == "Welcome to card services"
+
+
+def test_it_prefers_the_customers_last_agent_where_the_queue_asks(chat):
+    make_queue(chat.app, "private", prefer_last_agent=True)
+    ann = chat.agent("ann", groups=("private",))
+    bob = chat.agent("bob", groups=("private",))
+    token = customer_token("C-7")
+    first = chat.visitor({"customer_token": token})
+    conversation = first.start(group="private")
+    served_by = conversation["agent"]["name"]
+    (ann if served_by == "Ann" else bob).ok(
+        "close_conversation", {"conversation_id": conversation["id"]}
+    )
+    # Make the last agent the busier one: least-busy alone would now pick the other.
+    other = bob if served_by == "Ann" else ann
+    other.ok("set_status", {"status": "away"})
+    assert chat.visitor().start(group="private")["agent"]["name"] == served_by
+    other.ok("set_status", {"status": "online"})
+    again = chat.visitor({"customer_token": token}).start(group="private")
+    assert again["agent"]["name"] == served_by
+    assigned = _audits(chat.app, EventType.CONVERSATION_ASSIGNED)
+    assert assigned[-1].details["reason"]["last_agent_preferred"] is True
