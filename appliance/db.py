@@ -62,15 +62,19 @@ def writer_connection(state: WriterState) -> Iterator[Callable[[Any], None]]:
     """Give the database the writer's connection while the writer runs a batch.
 
     The writer greenlet never yields inside, except in the commit function this
-    hands out: it puts the shared state back, so the greenlets that run while a
-    pool thread commits read on the shared connection (and see committed rows
-    only), then takes the writer's state again for the end of the transaction.
+    hands out when given a pool: it puts the shared state back, so the greenlets
+    that run while a pool thread commits read on the shared connection (and see
+    committed rows only), then takes the writer's state again for the end of the
+    transaction. Given None, it commits right here, on the hub.
     """
     database = db.obj
     shared = database._state
 
-    def commit_elsewhere(pool: Any) -> None:
+    def commit_elsewhere(pool: Any | None) -> None:
         connection = state.conn
+        if pool is None:
+            _commit(connection)
+            return
         database._state = shared
         try:
             pool.apply(_commit, (connection,))

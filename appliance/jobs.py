@@ -22,11 +22,13 @@ from appliance.extensions import socketio
 from appliance.runtime import Runtime
 from appliance.services._uow import run_exclusive
 from appliance.services.audit_log import LogIdentity
-from appliance.services.audit_log import sequence_pending
+from appliance.services.audit_log import sequence_some
 from appliance.services.audit_log import sign_checkpoint_if_grown
 from appliance.services.lifecycle import do_heartbeat
 
 log = logging.getLogger(__name__)
+
+SEQUENCE_SLICE = 100  # audit events sequenced per exclusive writer job
 
 
 @dataclass
@@ -57,7 +59,14 @@ class AuditJobs:
 
     # Both manage their own transactions, in the writer greenlet when one runs.
     def sequence(self) -> int:
-        return run_exclusive(lambda: sequence_pending(self.identity))
+        # In slices, each its own exclusive job: chat mutations queued meanwhile run
+        # between slices instead of waiting for the whole backlog (their p99).
+        total = 0
+        while True:
+            done = run_exclusive(lambda: sequence_some(self.identity, SEQUENCE_SLICE))
+            total += done
+            if done < SEQUENCE_SLICE:
+                return total
 
     def checkpoint(self) -> bool:
         return run_exclusive(lambda: sign_checkpoint_if_grown(self.identity)) is not None

@@ -7,6 +7,7 @@ reads, and a group-commit writer greenlet runs every mutation.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from flask import Flask
@@ -44,6 +45,7 @@ def server_started(app: Flask, *, server: str) -> None:
     if _gevent_patched():
         from appliance.realtime._pings import install_ping_timers
         from appliance.services._writer import GroupCommitWriter
+        from appliance.services.presence import sweep_forever as routing_sweep
 
         install_ping_timers()
 
@@ -57,12 +59,15 @@ def server_started(app: Flask, *, server: str) -> None:
         _, agents = app.extensions["enclave.namespaces"]
         idle_ms = runtime.settings.security.session_idle_minutes * 60_000
         socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS, idle_ms)
-        from appliance.services.presence import sweep_forever as routing_sweep
-
         socketio.start_background_task(routing_sweep, app, runtime.settings.routing.sweep_seconds)
     with app.app_context():
         do_record_server_start(runtime.settings, runtime.keyring.blind_index(), server=server)
         start_audit_jobs(app, audit_jobs_for(runtime, identity, server))
+    # What start-up built (modules, the app, settings) lives as long as the process:
+    # out of the collector's generations, so a full collection under load does not
+    # walk it again each time (a tail-latency stall otherwise).
+    gc.collect()
+    gc.freeze()
     log.info("server %s started; audit jobs running", server)
 
 

@@ -53,6 +53,8 @@ from appliance.services._uow import run_unit
 
 log = logging.getLogger(__name__)
 
+OFF_HUB_MIN_BATCH = 16  # jobs in a batch from which its COMMIT runs on a pool thread
+
 
 @dataclass
 class _Job:
@@ -166,7 +168,11 @@ class GroupCommitWriter:
             finally:
                 db.pop_transaction()
             try:
-                commit_elsewhere(self._commit_pool)
+                # A big batch commits on a pool thread while the hub serves sockets; a
+                # small one (a quiet moment) commits here: a thread hand-off costs more
+                # CPU than the fsync keeps the hub waiting (bench_chat, open loop).
+                off_hub = len(batch) >= OFF_HUB_MIN_BATCH
+                commit_elsewhere(self._commit_pool if off_hub else None)
             except BaseException:
                 db.rollback()
                 raise

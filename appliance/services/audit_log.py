@@ -92,16 +92,20 @@ def open_log(identity: LogIdentity) -> MerkleLog:
 
 def sequence_pending(identity: LogIdentity, database: Database | None = None) -> int:
     """Give every pending audit event a leaf index; return how many were sequenced."""
+    total = 0
+    while True:
+        done = sequence_some(identity, BATCH, database)
+        total += done
+        if done < BATCH:
+            return total
+
+
+def sequence_some(identity: LogIdentity, limit: int, database: Database | None = None) -> int:
+    """Sequence at most `limit` pending audit events in one transaction; return how many."""
     database = database or db.obj
     log = open_log(identity)
-    total = 0
-    with db.connection_context():
-        while True:
-            with sequencer_transaction(database):
-                done = len(log.sequence(BATCH))
-            total += done
-            if done < BATCH:
-                return total
+    with db.connection_context(), sequencer_transaction(database):
+        return len(log.sequence(limit))
 
 
 def sign_checkpoint_if_grown(
