@@ -22,6 +22,7 @@ from appliance.services._uow import install_runner
 from appliance.services._uow import run_exclusive
 from appliance.services.audit_log import load_identity
 from appliance.services.audit_log import sequence_pending
+from appliance.services.intent_routing import intent_rules
 from appliance.services.lifecycle import do_record_server_start
 from appliance.services.lifecycle import do_record_server_stop
 
@@ -60,6 +61,9 @@ def server_started(app: Flask, *, server: str) -> None:
         idle_ms = runtime.settings.security.session_idle_minutes * 60_000
         socketio.start_background_task(sweep_forever, agents, IDLE_SWEEP_SECONDS, idle_ms)
         socketio.start_background_task(routing_sweep, app, runtime.settings.routing.sweep_seconds)
+    # Build the intent rules and classifier now (~150 ms): a broken examples file
+    # fails the start, not the first visitor's chat.
+    intent_rules()
     with app.app_context():
         do_record_server_start(runtime.settings, runtime.keyring.blind_index(), server=server)
         start_audit_jobs(app, audit_jobs_for(runtime, identity, server))

@@ -1,25 +1,26 @@
 """routing/intent.py: normalisation, matching, precedence, pre-chat choices, rule errors,
-the optional classifier, and precision/recall on the labelled set tests/data/intents.jsonl.
+the classifier, and precision/recall on the labelled set tests/data/intents.jsonl.
 
-The labelled set has two splits. "dev" is what the default rules were tuned on, so its
-figures guard against regressions and say nothing about new text; "holdout" was written
-after the rules (and the classifier's design) were frozen and is never tuned on. See
-docs/routing.md, "Intent pre-routing".
+The labelled set has two splits. "dev" is what the default rules were tuned on and what the
+shipped classifier is trained on (appliance/data/intent_examples.jsonl is a copy of it), so
+its figures guard against regressions and say nothing about new text; "holdout" was written
+after the rules (and the classifier's design) were frozen, and is never tuned or trained on.
+Scoring lives in tests/bench/_intent_scoring.py, shared with tests/bench/bench_intent.py.
+See docs/routing.md, "Intent pre-routing".
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import appliance.services.intent_routing as intent_routing
 from appliance.routing.intent import DEFAULT_RULES
 from appliance.routing.intent import MAX_TEXT_CHARS
 from appliance.routing.intent import MIN_CLASSIFIER_CHARS
@@ -29,85 +30,29 @@ from appliance.routing.intent import IntentRules
 from appliance.routing.intent import backtracking_risk
 from appliance.routing.intent import classify
 from appliance.routing.intent import normalise_text
+from appliance.services.intent_routing import IntentExamplesError
+from appliance.services.intent_routing import intent_rules
+from appliance.services.intent_routing import parse_examples
+from tests.bench._intent_scoring import Labelled
+from tests.bench._intent_scoring import examples
+from tests.bench._intent_scoring import load_labelled
+from tests.bench._intent_scoring import score
+from tests.bench._intent_scoring import split
 
-LABELLED = Path(__file__).resolve().parents[2] / "data" / "intents.jsonl"
 QUEUES = ("fraud", "complaints", "loans", "wealth", "cards", "transfers", "accounts")
-
-
-@dataclass(frozen=True)
-class Labelled:
-    text: str
-    queue: str | None
-    lang: str
-    split: str
-
-
-@dataclass(frozen=True)
-class Score:
-    queue: str | None
-    support: int
-    true_positives: int
-    predicted: int
-
-    @property
-    def precision(self) -> float:
-        return self.true_positives / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.true_positives / self.support if self.support else 1.0
-
-
-def load_labelled(path: Path = LABELLED) -> list[Labelled]:
-    with path.open(encoding="utf-8") as lines:
-        return [Labelled(**json.loads(line)) for line in lines if line.strip()]
-
-
-def queue_of(text: str, rules: IntentRules) -> str | None:
-    found = classify(text, rules)
-    return found.queue if found else None
-
-
-def scores(rules: IntentRules, rows: Iterable[Labelled]) -> list[Score]:
-    """Per queue (None: the default queue): support, hits and predictions."""
-    outcomes = [(row.queue, queue_of(row.text, rules)) for row in rows]
-    support = Counter(expected for expected, _ in outcomes)
-    predicted = Counter(got for _, got in outcomes)
-    hits = Counter(expected for expected, got in outcomes if expected == got)
-    return [
-        Score(queue, support[queue], hits[queue], predicted[queue])
-        for queue in (*rules.queues, None)
-    ]
-
-
-def accuracy(rules: IntentRules, rows: list[Labelled]) -> float:
-    return sum(queue_of(row.text, rules) == row.queue for row in rows) / len(rows)
-
-
-def format_table(title: str, table: list[Score]) -> str:
-    lines = [title, f"  {'queue':<12} {'n':>4} {'precision':>10} {'recall':>8}"]
-    for score in table:
-        name = score.queue or "(default)"
-        lines.append(
-            f"  {name:<12} {score.support:>4} {score.precision:>10.2f} {score.recall:>8.2f}"
-        )
-    return "\n".join(lines)
-
-
-def split(rows: list[Labelled], name: str) -> list[Labelled]:
-    return [row for row in rows if row.split == name]
-
-
-def examples(rows: Iterable[Labelled]) -> list[tuple[str, str | None]]:
-    return [(row.text, row.queue) for row in rows]
-
-
-SHIPPED = IntentRules.from_mapping(DEFAULT_RULES)
+RULES_ONLY = IntentRules.from_mapping(DEFAULT_RULES)
 
 
 @pytest.fixture
 def default_rules() -> IntentRules:
-    return SHIPPED
+    """DEFAULT_RULES alone, without the classifier: what the rule tests are about."""
+    return RULES_ONLY
+
+
+@pytest.fixture(scope="module")
+def shipped() -> IntentRules:
+    """What conversations are routed with: the rules, then the classifier (built once)."""
+    return intent_rules()
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +90,10 @@ def test_it_reads_at_most_max_text_chars() -> None:
     assert queue("挂失" + "你好" * MAX_TEXT_CHARS, rules) == "cards"
 
 
-def test_a_megabyte_of_text_is_classified_quickly(default_rules: IntentRules) -> None:
+def test_a_megabyte_of_text_is_classified_quickly(shipped: IntentRules) -> None:
     hostile = "a" * 1_000_000 + "！" * 1_000_000
     begin = time.perf_counter()
-    classify(hostile, default_rules)
+    classify(hostile, shipped)  # no rule matches, so the classifier reads it too
     assert time.perf_counter() - begin < 0.5
 
 
@@ -188,9 +133,12 @@ def test_it_reports_the_matched_terms_and_score() -> None:
     )
 
 
-def test_nothing_found_is_none_so_the_default_queue(default_rules: IntentRules) -> None:
+def test_nothing_found_is_none_so_the_default_queue(
+    default_rules: IntentRules, shipped: IntentRules
+) -> None:
     for text in ("", "   ", "hello", "你好", "人工", "谢谢", "ok"):
         assert classify(text, default_rules) is None
+        assert classify(text, shipped) is None
 
 
 def test_an_exclude_term_silences_its_rule() -> None:
@@ -326,6 +274,7 @@ def test_linear_patterns_are_accepted(pattern: str) -> None:
         r".*a.*b",
         r"a+b{3,}",
         r"a{0,5000}",
+        r".{0,100}x.{0,100}",
     ],
 )
 def test_backtracking_shapes_are_refused(pattern: str) -> None:
@@ -334,7 +283,7 @@ def test_backtracking_shapes_are_refused(pattern: str) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"a.*a.{0,100}a.{0,100}b", r"(?:a|b).{0,100}(?:a|b).{0,100}c", r"\w*\w{0,100}\w{0,100}z"],
+    [r"a.*b", r"a.{0,40}a.{0,50}b", r"(?:a|b).{0,2000}c", r"\w{1,40}\w{1,50}z"],
 )
 def test_the_worst_accepted_shapes_stay_fast(pattern: str) -> None:
     assert backtracking_risk(pattern) is None
@@ -345,18 +294,21 @@ def test_the_worst_accepted_shapes_stay_fast(pattern: str) -> None:
 
 
 def test_the_shipped_rules_are_valid_and_cover_the_seven_queues(
-    default_rules: IntentRules,
+    default_rules: IntentRules, shipped: IntentRules
 ) -> None:
-    assert default_rules.queues == QUEUES
+    assert default_rules.queues == shipped.queues == QUEUES
     assert not default_rules.has_classifier
+    assert shipped.has_classifier
+    assert intent_rules() is shipped  # trained once per process
 
 
 @given(st.text(max_size=300))
 def test_classify_never_raises_and_is_deterministic(text: str) -> None:
-    assert classify(text, SHIPPED) == classify(text, SHIPPED)
+    for rules in (RULES_ONLY, intent_rules()):
+        assert classify(text, rules) == classify(text, rules)
 
 
-# --- the optional classifier ---------------------------------------------------------
+# --- the classifier ---------------------------------------------------------
 
 TOY = {"cards": {"keywords": ["挂失"]}, "loans": {"keywords": ["贷款"]}}
 TOY_EXAMPLES = [
@@ -401,6 +353,48 @@ def test_bad_examples_are_refused(examples_given: list, message: str) -> None:
         IntentRules.from_mapping(TOY, examples=examples_given)
 
 
+# --- the shipped examples ------------------------------------------------------------
+
+
+def test_the_shipped_examples_are_the_dev_split_and_nothing_else(
+    labelled: list[Labelled],
+) -> None:
+    """They cannot drift from the labelled set, and the holdout never leaks into training."""
+    package = importlib.resources.files(intent_routing.EXAMPLES_PACKAGE)
+    text = package.joinpath(intent_routing.EXAMPLES_FILE).read_text(encoding="utf-8")
+    shipped_rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    holdout = {row.text for row in split(labelled, "holdout")}
+    assert not holdout & {row["text"] for row in shipped_rows}
+    dev = split(labelled, "dev")
+    assert shipped_rows == [{"text": row.text, "queue": row.queue, "lang": row.lang} for row in dev]
+    assert parse_examples(text, "shipped") == tuple(examples(dev))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "holds no examples"),
+        ('{"text": "hi", "queue": null}\n{"text": "x"', "line 2: not JSON"),
+        ('{"text": "hi", "label": "cards"}', "line 1: expected an object with text, queue"),
+        ('["hi", "cards"]', "line 1: expected an object"),
+        ('{"text": 3, "queue": "cards"}', "line 1: text must be a string"),
+    ],
+)
+def test_malformed_examples_fail_loudly_naming_the_line(text: str, message: str) -> None:
+    with pytest.raises(IntentExamplesError, match=message):
+        parse_examples(text, "examples.jsonl")
+
+
+def test_missing_or_unfitting_examples_fail_at_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    build = intent_rules.__wrapped__  # the uncached function: the cache stays as it is
+    monkeypatch.setattr(intent_routing, "EXAMPLES_FILE", "missing.jsonl")
+    with pytest.raises(IntentExamplesError, match=r"cannot read .*installation complete"):
+        build()
+    monkeypatch.setattr(intent_routing, "_read_examples", lambda: '{"text": "hi", "queue": "x"}')
+    with pytest.raises(IntentExamplesError, match=r"does not fit the rules.*names no rule"):
+        build()
+
+
 # --- the labelled set ----------------------------------------------------------------
 
 
@@ -421,33 +415,53 @@ def test_the_labelled_set_is_large_varied_and_well_formed(labelled: list[Labelle
 
 def test_dev_recall_and_precision(default_rules: IntentRules, labelled: list[Labelled]) -> None:
     """Regression guard on the text the rules were tuned on: recall >= 0.85 per queue."""
-    table = scores(default_rules, split(labelled, "dev"))
-    report = format_table("dev split, rules only", table)
-    assert all(score.recall >= 0.85 for score in table), report
-    assert all(score.precision >= 0.85 for score in table), report
+    report = score("dev split, rules only", default_rules, split(labelled, "dev"))
+    assert all(row.recall >= 0.85 for row in report.table), report
+    assert all(row.precision >= 0.85 for row in report.table), report
 
 
-def test_holdout_figures_do_not_regress(
+def test_holdout_figures_of_the_rules_alone_do_not_regress(
     default_rules: IntentRules, labelled: list[Labelled]
 ) -> None:
-    """Floors just under what was measured when the holdout was first scored (rules
-    0.66 accuracy, classifier fallback 0.82); these are not the targets."""
-    holdout = split(labelled, "holdout")
-    table = scores(default_rules, holdout)
-    report = format_table("holdout split, rules only", table)
-    assert accuracy(default_rules, holdout) >= 0.64, report
-    assert all(score.precision >= 0.7 for score in table if score.queue), report
-    trained = IntentRules.from_mapping(DEFAULT_RULES, examples(split(labelled, "dev")))
-    hybrid = scores(trained, holdout)
-    report = format_table("holdout split, rules + classifier trained on dev", hybrid)
-    assert accuracy(trained, holdout) >= 0.80, report
+    """Floors just under what was measured when the holdout was first scored (0.66
+    accuracy); these are not the targets."""
+    report = score("holdout split, rules only", default_rules, split(labelled, "holdout"))
+    assert report.accuracy >= 0.64, report
+    assert all(row.precision >= 0.7 for row in report.table if row.queue), report
+
+
+# Recall and precision floors on the holdout for the shipped rules (15 questions per
+# queue, 7 with no intent): recall one question under what was measured, precision a
+# little looser.
+SHIPPED_HOLDOUT_FLOORS = {
+    "fraud": (0.40, 0.75),  # measured 0.47, 0.88
+    "complaints": (0.86, 0.80),  # 0.93, 0.93
+    "loans": (0.86, 0.80),  # 0.93, 0.93
+    "wealth": (0.86, 0.70),  # 0.93, 0.82
+    "cards": (0.86, 0.70),  # 0.93, 0.78
+    "transfers": (0.66, 0.80),  # 0.73, 0.92
+    "accounts": (0.80, 0.55),  # 0.87, 0.62
+    None: (0.57, 0.70),  # 0.71, 0.83 (the default queue)
+}
+
+
+def test_holdout_figures_of_the_shipped_rules_do_not_regress(
+    shipped: IntentRules, labelled: list[Labelled]
+) -> None:
+    """The rules plus the classifier trained on the shipped (dev) examples: 0.82 accuracy
+    when measured, against 0.66 for the rules alone. Floors, not targets."""
+    report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
+    assert report.accuracy >= 0.80, report
+    for name, (recall, precision) in SHIPPED_HOLDOUT_FLOORS.items():
+        assert report.recall(name) >= recall, report
+        assert report.precision(name) >= precision, report
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: on text written after the rules froze, keyword recall for fraud, "
-    "complaints and transfers is far below 0.85 (docs/routing.md)",
+    reason="known gap: on text written after the rules froze, recall stays below 0.85 even "
+    "with the classifier for fraud (0.47), transfers (0.73) and no intent (0.71) (docs/routing.md)",
 )
-def test_holdout_recall_meets_the_bar(default_rules: IntentRules, labelled: list[Labelled]) -> None:
-    table = scores(default_rules, split(labelled, "holdout"))
-    assert all(score.recall >= 0.85 for score in table), format_table("holdout", table)
+def test_holdout_recall_meets_the_bar(shipped: IntentRules, labelled: list[Labelled]) -> None:
+    report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
+    assert all(row.recall >= 0.85 for row in report.table), report

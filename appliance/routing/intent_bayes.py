@@ -1,0 +1,108 @@
+"""The intent classifier: multinomial naive Bayes over words and Chinese characters.
+
+Step 3 of intent pre-routing (see intent.py), consulted only when no rule found a term.
+It trains on texts already normalised and examples already validated: intent.py checks
+them against the rules and names the rule at fault, so this module knows nothing of rules.
+Like the rest of appliance.routing it cannot do I/O: the examples come in as values.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+NO_INTENT = ""  # the label of examples that teach what is no intent ("你好", "anyone there?")
+
+_SMOOTHING = 0.5
+_LATIN_WORD = re.compile(r"[a-z0-9']+")
+_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]")
+
+
+def classifier_features(normalised: str) -> list[str]:
+    """Words and their first five letters; Chinese characters and character pairs."""
+    features: list[str] = []
+    for word in _LATIN_WORD.findall(normalised):
+        features += (f"w:{word}", f"w:{word[:5]}")
+    han = _NOT_HAN.sub("", normalised)
+    features += [f"c:{char}" for char in han]
+    features += [f"b:{han[index : index + 2]}" for index in range(len(han) - 1)]
+    return features
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The likeliest label, its posterior probability, and up to three words or character
+    pairs that most favour it over the runner-up."""
+
+    label: str
+    posterior: float
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NaiveBayes:
+    """Multinomial naive Bayes over classifier_features, with additive smoothing."""
+
+    labels: tuple[str, ...]
+    log_priors: tuple[float, ...]
+    log_likelihoods: tuple[Mapping[str, float], ...]
+    log_unseen: tuple[float, ...]  # a known feature never seen with this label
+    vocabulary: frozenset[str]
+
+    @classmethod
+    def train(cls, order: Iterable[str], documents: Iterable[tuple[str, str]]) -> NaiveBayes:
+        """Train on (normalised text, label) pairs. Labels keep their place in `order`
+        (ties go to the earlier one), then NO_INTENT; labels without examples are left out."""
+        counts: dict[str, Counter[str]] = {}
+        sizes: Counter[str] = Counter()
+        for normalised, label in documents:
+            counts.setdefault(label, Counter()).update(classifier_features(normalised))
+            sizes[label] += 1
+        labels = tuple(label for label in dict.fromkeys((*order, NO_INTENT)) if label in sizes)
+        if len(labels) < len(sizes):
+            raise ValueError(f"labels missing from the order: {sorted(set(sizes) - set(labels))}")
+        vocabulary = frozenset[str]().union(*counts.values())
+        total = sum(sizes.values())
+        likelihoods: list[dict[str, float]] = []
+        unseen: list[float] = []
+        for label in labels:
+            denominator = math.log(counts[label].total() + _SMOOTHING * len(vocabulary))
+            likelihoods.append(
+                {
+                    feature: math.log(count + _SMOOTHING) - denominator
+                    for feature, count in counts[label].items()
+                }
+            )
+            unseen.append(math.log(_SMOOTHING) - denominator)
+        priors = tuple(math.log(sizes[label] / total) for label in labels)
+        return cls(labels, priors, tuple(likelihoods), tuple(unseen), vocabulary)
+
+    def predict(self, normalised: str) -> Guess:
+        features = [f for f in classifier_features(normalised) if f in self.vocabulary]
+        scores = [self._log_likelihood(index, features) for index in range(len(self.labels))]
+        best = max(range(len(scores)), key=lambda index: (scores[index], -index))
+        posterior = 1 / sum(math.exp(score - scores[best]) for score in scores)
+        return Guess(self.labels[best], posterior, self._evidence(best, scores, features))
+
+    def _log_likelihood(self, index: int, features: list[str]) -> float:
+        likelihoods, unseen = self.log_likelihoods[index], self.log_unseen[index]
+        return self.log_priors[index] + sum(likelihoods.get(f, unseen) for f in features)
+
+    def _evidence(self, best: int, scores: list[float], features: list[str]) -> tuple[str, ...]:
+        if len(scores) < 2:
+            return ()
+        second = max((i for i in range(len(scores)) if i != best), key=scores.__getitem__)
+
+        def lead(feature: str) -> float:
+            own = self.log_likelihoods[best].get(feature, self.log_unseen[best])
+            return own - self.log_likelihoods[second].get(feature, self.log_unseen[second])
+
+        ranked = sorted(
+            {feature for feature in features if not feature.startswith("c:")},
+            key=lambda feature: (-lead(feature), feature),
+        )
+        return tuple(dict.fromkeys(feature[2:] for feature in ranked[:3]))
