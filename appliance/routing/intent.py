@@ -38,11 +38,12 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from appliance.routing.intent_bayes import NO_INTENT
 from appliance.routing.intent_bayes import NaiveBayes
 from appliance.routing.intent_bayes import classifier_features
+from appliance.routing.intent_blend import Blend
+from appliance.routing.intent_blend import IntentMatch
 from appliance.routing.intent_rules import DEFAULT_RULES
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_TERM_CHARS",
     "MAX_TEXT_CHARS",
     "MIN_CLASSIFIER_CHARS",
+    "Blend",
     "IntentMatch",
     "IntentRule",
     "IntentRuleError",
@@ -105,18 +107,6 @@ class IntentRule:
     prechat: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class IntentMatch:
-    """Where to route and why: the pre-chat choice, the terms found, or the classifier's
-    strongest features. `score` is weight x terms for rules, the posterior for the
-    classifier, 0 for a pre-chat choice."""
-
-    queue: str
-    via: Literal["prechat", "rules", "classifier"]
-    matched: tuple[str, ...]
-    score: float
-
-
 def normalise_text(text: str) -> str:
     """NFKC (full-width to half-width), casefolded, spaces collapsed, none beside Chinese."""
     text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]
@@ -160,12 +150,15 @@ class IntentRules:
     """A validated, compiled rule set in precedence order, with an optional classifier
     trained on (text, queue or None) examples. Immutable once built."""
 
-    __slots__ = ("_bayes", "_choices", "_compiled", "rules")
+    __slots__ = ("_bayes", "_blend", "_choices", "_compiled", "rules")
 
     def __init__(
-        self, rules: Iterable[IntentRule], examples: Iterable[tuple[str, str | None]] = ()
+        self,
+        rules: Iterable[IntentRule],
+        examples: Iterable[tuple[str, str | None]] = (),
+        blend: Blend = Blend(),  # noqa: B008 - frozen, so one shared default is safe
     ) -> None:
-        self.rules = tuple(rules)
+        self.rules, self._blend = tuple(rules), blend
         self._compiled = tuple(_compile(rule) for rule in self.rules)
         self._choices = _choices(self.rules)
         documents = _documents(self.queues, examples)
@@ -173,12 +166,15 @@ class IntentRules:
 
     @classmethod
     def from_mapping(
-        cls, raw: Mapping[str, object], examples: Iterable[tuple[str, str | None]] = ()
+        cls,
+        raw: Mapping[str, object],
+        examples: Iterable[tuple[str, str | None]] = (),
+        blend: Blend = Blend(),  # noqa: B008
     ) -> IntentRules:
         """Rules from plain data, {queue: {field: value}}, in the mapping's order."""
         if not isinstance(raw, Mapping) or not raw:
             raise IntentRuleError("*", "expected a non-empty mapping of queue name to rule")
-        return cls((_parse_rule(queue, body) for queue, body in raw.items()), examples)
+        return cls((_parse_rule(queue, body) for queue, body in raw.items()), examples, blend)
 
     @property
     def queues(self) -> tuple[str, ...]:
@@ -208,12 +204,10 @@ class IntentRules:
     def _match(self, text: str) -> IntentMatch | None:
         normalised = normalise_text(text)
         found = self._match_rules(normalised)
-        if found is not None or self._bayes is None or len(normalised) < MIN_CLASSIFIER_CHARS:
+        if self._bayes is None or len(normalised) < MIN_CLASSIFIER_CHARS:
             return found
-        guess = self._bayes.predict(normalised)
-        if guess.label == NO_INTENT:
-            return None
-        return IntentMatch(guess.label, "classifier", guess.evidence, guess.posterior)
+        consult = self._blend.consults(found)
+        return self._blend.decide(found, self._bayes.predict(normalised) if consult else None)
 
 
 def classify(

@@ -19,6 +19,7 @@ import json
 from appliance.routing.intent import DEFAULT_RULES
 from appliance.routing.intent import IntentRuleError
 from appliance.routing.intent import IntentRules
+from appliance.routing.intent_blend import SHIPPED_BLEND
 
 EXAMPLES_PACKAGE = "appliance.data"
 EXAMPLES_FILE = "intent_examples.jsonl"
@@ -34,10 +35,11 @@ class IntentExamplesError(RuntimeError):
 
 @functools.cache
 def intent_rules() -> IntentRules:
-    """The shipped rules plus the classifier trained on the shipped examples."""
+    """The shipped rules plus the classifier trained on the shipped examples, combined as
+    SHIPPED_BLEND (chosen by cross-validation on those examples)."""
     examples = parse_examples(_read_examples(), EXAMPLES_SOURCE)
     try:
-        return IntentRules.from_mapping(DEFAULT_RULES, examples=examples)
+        return IntentRules.from_mapping(DEFAULT_RULES, examples=examples, blend=SHIPPED_BLEND)
     except IntentRuleError as error:
         raise IntentExamplesError(f"{EXAMPLES_SOURCE} does not fit the rules: {error}") from error
 

@@ -24,6 +24,7 @@ import appliance.services.intent_routing as intent_routing
 from appliance.routing.intent import DEFAULT_RULES
 from appliance.routing.intent import MAX_TEXT_CHARS
 from appliance.routing.intent import MIN_CLASSIFIER_CHARS
+from appliance.routing.intent import Blend
 from appliance.routing.intent import IntentMatch
 from appliance.routing.intent import IntentRuleError
 from appliance.routing.intent import IntentRules
@@ -340,6 +341,26 @@ def test_the_classifier_learns_no_intent_and_skips_short_text() -> None:
     assert classify("car?", rules) is None
 
 
+def test_the_blend_lets_a_confident_guess_override_and_a_weak_one_abstain() -> None:
+    plain = IntentRules.from_mapping(TOY, examples=TOY_EXAMPLES)
+    blended = IntentRules.from_mapping(
+        TOY, examples=TOY_EXAMPLES, blend=Blend(0.99, ("cards",), 0.5)
+    )
+    text = "the machine ate my plastic 贷款"
+    assert classify(text, plain) == IntentMatch("loans", "rules", ("贷款",), 1.0)
+    found = classify(text, blended)
+    assert found is not None
+    assert (found.queue, found.via) == ("cards", "classifier")
+    guess = classify("the machine ate my plastic", plain)
+    assert guess is not None
+    assert classify("the machine ate my plastic", blended) == guess
+    strict = IntentRules.from_mapping(TOY, examples=TOY_EXAMPLES, blend=Blend(1.0))
+    assert guess.score < 1.0
+    assert classify("the machine ate my plastic", strict) is None
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Blend(min_posterior=1.5)
+
+
 @pytest.mark.parametrize(
     ("examples_given", "message"),
     [
@@ -434,24 +455,25 @@ def test_holdout_figures_of_the_rules_alone_do_not_regress(
 # queue, 7 with no intent): recall one question under what was measured, precision a
 # little looser.
 SHIPPED_HOLDOUT_FLOORS = {
-    "fraud": (0.40, 0.75),  # measured 0.47, 0.88
-    "complaints": (0.86, 0.80),  # 0.93, 0.93
-    "loans": (0.86, 0.80),  # 0.93, 0.93
+    "fraud": (0.66, 0.75),  # measured 0.73, 0.85 (0.47, 0.88 before SHIPPED_BLEND)
+    "complaints": (0.86, 0.90),  # 0.93, 1.00
+    "loans": (0.86, 0.90),  # 0.93, 1.00
     "wealth": (0.86, 0.70),  # 0.93, 0.82
-    "cards": (0.86, 0.70),  # 0.93, 0.78
-    "transfers": (0.66, 0.80),  # 0.73, 0.92
-    "accounts": (0.80, 0.55),  # 0.87, 0.62
-    None: (0.57, 0.70),  # 0.71, 0.83 (the default queue)
+    "cards": (0.86, 0.70),  # 0.93, 0.82
+    "transfers": (0.60, 0.80),  # 0.67, 0.91 (0.73, 0.92 before)
+    "accounts": (0.80, 0.60),  # 0.87, 0.72
+    None: (0.57, 0.50),  # 0.71, 0.62 (the default queue)
 }
 
 
 def test_holdout_figures_of_the_shipped_rules_do_not_regress(
     shipped: IntentRules, labelled: list[Labelled]
 ) -> None:
-    """The rules plus the classifier trained on the shipped (dev) examples: 0.82 accuracy
-    when measured, against 0.66 for the rules alone. Floors, not targets."""
+    """The rules plus the classifier trained on the shipped (dev) examples, blended as
+    SHIPPED_BLEND: 0.85 accuracy when measured (once), against 0.82 before the blend and
+    0.66 for the rules alone. Floors, not targets."""
     report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
-    assert report.accuracy >= 0.80, report
+    assert report.accuracy >= 0.83, report
     for name, (recall, precision) in SHIPPED_HOLDOUT_FLOORS.items():
         assert report.recall(name) >= recall, report
         assert report.precision(name) >= precision, report
@@ -459,8 +481,9 @@ def test_holdout_figures_of_the_shipped_rules_do_not_regress(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: on text written after the rules froze, recall stays below 0.85 even "
-    "with the classifier for fraud (0.47), transfers (0.73) and no intent (0.71) (docs/routing.md)",
+    reason="known gap: on text written after the rules froze, recall stays below 0.85 with "
+    "SHIPPED_BLEND for fraud (0.73, was 0.47), transfers (0.67, was 0.73) and no intent "
+    "(0.71) (docs/routing.md)",
 )
 def test_holdout_recall_meets_the_bar(shipped: IntentRules, labelled: list[Labelled]) -> None:
     report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
