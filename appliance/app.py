@@ -64,6 +64,9 @@ def create_app(
         async_mode=None if not settings.testing else "threading",
         # A chat event is at most a few KB; refuse anything far larger at the transport.
         max_http_buffer_size=max(65536, 4 * settings.chat.max_text_bytes),
+        # The bank's pages that embed the widget (visitor.allowed_origins); None keeps
+        # Flask-SocketIO's default, the appliance's own origin only.
+        cors_allowed_origins=settings.visitor.origins or None,
     )
     app.extensions["enclave.namespaces"] = register_namespaces(socketio)
     errors.register(app)

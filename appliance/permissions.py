@@ -24,12 +24,18 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"  # search, export and verify the audit trail
     QUEUES_VIEW = "queues.view"  # read queue (skill group) configuration
     QUEUES_MANAGE = "queues.manage"  # create, change, remove queues; set agents' skills
+    REPORTS_VIEW = "reports.view"  # service reports: satisfaction ratings per queue and agent
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "agent": frozenset({Permission.CHAT_HANDLE, Permission.QUEUES_VIEW}),
     "supervisor": frozenset(
-        {Permission.CHAT_HANDLE, Permission.CONVERSATION_VIEW_GROUP, Permission.QUEUES_VIEW}
+        {
+            Permission.CHAT_HANDLE,
+            Permission.CONVERSATION_VIEW_GROUP,
+            Permission.QUEUES_VIEW,
+            Permission.REPORTS_VIEW,
+        }
     ),
     "sysadmin": frozenset(
         {Permission.USERS_MANAGE, Permission.QUEUES_MANAGE, Permission.QUEUES_VIEW}

@@ -9,6 +9,7 @@ where it came from: we never guess.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -44,6 +45,13 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "expected a positive number"
 
 
+def _origins(value: str) -> str | None:
+    for origin in filter(None, (o.strip() for o in value.split(","))):
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+            return f"{origin!r} is not an origin like https://www.bank.example[:port]"
+    return None
+
+
 def _database_url(value: str) -> str | None:
     if value == "" or value.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return None
@@ -75,6 +83,7 @@ SCHEMA: dict[str, Spec] = {
     "routing.sweep_seconds": Spec(int, check=_positive),
     "visitor.customer_token_secret": Spec(str, secret=True),
     "visitor.token_max_age_days": Spec(int, check=_positive),
+    "visitor.allowed_origins": Spec(str, check=_origins),
     "audit.sequencer_interval_ms": Spec(int, check=_positive),
     "audit.checkpoint_interval_seconds": Spec(int, check=_positive),
     "audit.heartbeat_interval_seconds": Spec(int, check=_positive),
@@ -144,6 +153,11 @@ class ChatSettings:
 class VisitorSettings:
     customer_token_secret: str = field(repr=False)
     token_max_age_days: int
+    allowed_origins: str = ""  # comma-separated; "" = the appliance's own origin only
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
 
 @dataclass(frozen=True)

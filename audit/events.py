@@ -68,6 +68,7 @@ class EventType(enum.IntEnum):
     ATTACHMENT_DOWNLOADED = 507
     TRANSCRIPT_EXPORTED = 508
     MESSAGES_READ = 509
+    SURVEY_SUBMITTED = 510
 
     # 6xx routing
     ROUTING_RULE_CHANGED = 601

@@ -7,6 +7,7 @@ from appliance.http import auth
 from appliance.http import demo
 from appliance.http import health
 from appliance.http import queues
+from appliance.http import reports
 
 
 def register_blueprints(app: Flask) -> None:
@@ -15,3 +16,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(queues.bp)
+    app.register_blueprint(reports.bp)

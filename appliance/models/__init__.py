@@ -10,6 +10,7 @@ from appliance.models.chat import AgentPresence
 from appliance.models.chat import Conversation
 from appliance.models.chat import Message
 from appliance.models.chat import OfflineMessage
+from appliance.models.chat import Survey
 from appliance.models.chat import Visitor
 from appliance.models.directory import Agent
 from appliance.models.instance import Instance
@@ -30,6 +31,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Message,
     AgentPresence,
     OfflineMessage,
+    Survey,
     Queue,
     AgentSkill,
     AgentRouting,
@@ -52,5 +54,6 @@ __all__ = [
     "Message",
     "OfflineMessage",
     "Queue",
+    "Survey",
     "Visitor",
 ]

@@ -106,3 +106,18 @@ class OfflineMessage(BaseModel):
 
     class Meta:
         table_name = "offline_message"
+
+
+class Survey(BaseModel):
+    """A visitor's satisfaction rating of a closed conversation (migration 0007)."""
+
+    conversation_id = CharField(primary_key=True, max_length=32)
+    visitor_id = CharField(max_length=32)
+    queue = CharField(max_length=64, index=True)
+    agent_id = IntegerField(null=True, index=True)
+    score = IntegerField()  # 1..5
+    comment_enc = BlobField(null=True)
+    created_ms = BigIntegerField(index=True)
+
+    class Meta:
+        table_name = "survey"

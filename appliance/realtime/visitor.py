@@ -21,6 +21,7 @@ from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
 from appliance.realtime._payload import GROUP
 from appliance.realtime._payload import Field
+from appliance.realtime.common import CONVERSATION
 from appliance.realtime.common import MARK_READ
 from appliance.realtime.common import ONE_CONVERSATION
 from appliance.realtime.common import SEND_MESSAGE
@@ -40,6 +41,9 @@ from appliance.services.conversations import do_close_conversation
 from appliance.services.conversations import queue_texts
 from appliance.services.conversations import start_or_resume
 from appliance.services.conversations import visitor_actor
+from appliance.services.feedback import MAX_COMMENT_BYTES
+from appliance.services.feedback import do_export_transcript
+from appliance.services.feedback import do_rate_conversation
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
 from appliance.services.offline_messages import do_leave_message
@@ -127,6 +131,32 @@ class VisitorNamespace(DeclaredNamespace):
             conversation_id=None if waiting is None else waiting.id,
         )
         return {"offline_message_id": message_id}
+
+    @event(
+        "rate_conversation",
+        permission=Permission.VISITOR,
+        schema={
+            "conversation_id": CONVERSATION,
+            "score": Field(int, minimum=1, maximum=5),
+            "comment": Field(str, required=False, max_bytes=lambda: MAX_COMMENT_BYTES),
+        },
+    )
+    def rate_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        identity: VisitorIdentity = connection.identity
+        conversation = access_conversation_by_visitor(identity.id, data["conversation_id"])
+        do_rate_conversation(
+            conversation,
+            score=data["score"],
+            comment=data["comment"],
+            actor=visitor_actor(identity.id),
+        )
+        return {}
+
+    @event("export_transcript", permission=Permission.VISITOR, schema=ONE_CONVERSATION)
+    def export_transcript(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        identity: VisitorIdentity = connection.identity
+        conversation = access_conversation_by_visitor(identity.id, data["conversation_id"])
+        return {"transcript": do_export_transcript(conversation, actor=visitor_actor(identity.id))}
 
     @event(
         "send_message",
