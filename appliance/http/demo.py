@@ -1,4 +1,5 @@
-"""The demo pages: a visitor widget and an agent page, clients of docs/protocol.md.
+"""The demo pages: a visitor widget, an agent page, and a bank page embedding the real
+widget (docs/widget.md), clients of docs/protocol.md.
 
 Plain HTML from templates/demo/, scripts and styles from static/demo/, and the
 Socket.IO client vendored at build time (`make assets`) into static/vendor/.
@@ -21,6 +22,7 @@ from appliance.permissions import Permission
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
 SOCKETIO_ASSET = "vendor/socket.io.min.js"
+WIDGET_ASSET = "widget/enclave-widget.js"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -28,14 +30,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _asset_built(asset: str) -> bool:
+    static = current_app.static_folder
+    return static is not None and (Path(static) / asset).is_file()
+
+
 def socketio_asset_built() -> bool:
     """Whether `make assets` has vendored the Socket.IO client into static/."""
-    static = current_app.static_folder
-    return static is not None and (Path(static) / SOCKETIO_ASSET).is_file()
+    return _asset_built(SOCKETIO_ASSET)
 
 
 def _page(template: str) -> Response:
-    html = render_template(template, socketio_missing=not socketio_asset_built())
+    html = render_template(
+        template,
+        socketio_missing=not socketio_asset_built(),
+        widget_missing=not _asset_built(WIDGET_ASSET),
+    )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -63,3 +73,10 @@ def visitor() -> Response:
 def agent() -> Response:
     """The agent page: log in, set status, handle assigned conversations."""
     return _page("demo/agent.html")
+
+
+@bp.get("/widget")
+@requires(Permission.PUBLIC)
+def widget() -> Response:
+    """A bank's page embedding the visitor widget with one script tag (docs/widget.md)."""
+    return _page("demo/widget.html")

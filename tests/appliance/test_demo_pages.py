@@ -15,7 +15,8 @@ from tests.support import require
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_STATIC = ROOT / "appliance" / "static" / "demo"
 VENDORED = ROOT / "appliance" / "static" / "vendor" / "socket.io.min.js"
-PAGES = ("/demo/", "/demo/visitor", "/demo/agent")
+WIDGET_SOURCE = ROOT / "widget" / "src"
+PAGES = ("/demo/", "/demo/visitor", "/demo/agent", "/demo/widget")
 EXTERNAL = ("http://", "https://", "//cdn")
 
 
@@ -90,6 +91,7 @@ def test_it_links_both_pages_from_the_index(client):
 
     assert 'href="/demo/visitor"' in html
     assert 'href="/demo/agent"' in html
+    assert 'href="/demo/widget"' in html
 
 
 @pytest.mark.parametrize("name", ["chat.js", "visitor.js", "agent.js", "demo.css"])
@@ -105,8 +107,8 @@ def test_it_serves_the_demo_assets_without_external_urls(client, name):
 
 
 def test_it_never_renders_chat_data_as_markup():
-    scripts = sorted(DEMO_STATIC.glob("*.js"))
-    assert {path.name for path in scripts} >= {"chat.js", "visitor.js", "agent.js"}
+    scripts = sorted(DEMO_STATIC.glob("*.js")) + sorted(WIDGET_SOURCE.glob("*.js"))
+    assert {path.name for path in scripts} >= {"chat.js", "visitor.js", "agent.js", "widget.js"}
 
     for path in scripts:
         source = path.read_text(encoding="utf-8")
@@ -156,13 +158,32 @@ def test_it_says_what_is_missing_when_the_client_is_not_built(app, client, tmp_p
         assert not any("vendor/" in url for url in references(html).loads)
 
 
+def test_it_embeds_the_widget_with_one_script_tag(app, client, tmp_path):
+    require(
+        (ROOT / "appliance" / "static" / "widget" / "enclave-widget.js").is_file(),
+        "the widget is not built (run `make assets`)",
+    )
+    scripts = references(client.get("/demo/widget").get_data(as_text=True)).loads
+    assert [url for url in scripts if url.endswith(".js")] == ["/static/widget/enclave-widget.js"]
+    assert client.get("/static/widget/enclave-widget.css").status_code == 200
+
+    app.static_folder = str(tmp_path)  # not built
+    html = client.get("/demo/widget").get_data(as_text=True)
+    assert "The visitor widget is not built" in html
+    assert "enclave-widget.js" not in html
+
+
 def test_it_pins_the_socketio_client_exactly():
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
 
     pinned = package["dependencies"]["socket.io-client"]
     assert package["private"] is True
-    assert "scripts" not in package  # nothing runs at install time, nothing downloads later
+    # Nothing runs at install time and nothing downloads later: the only script is the
+    # widget build that `make assets` calls explicitly.
+    assert set(package.get("scripts", {})) == {"build:widget"}
+    assert package["scripts"]["build:widget"].startswith("vite build ")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package["devDependencies"]["vite"])
     assert re.fullmatch(r"4\.\d+\.\d+", pinned), pinned  # Socket.IO protocol 5
     assert lock["packages"]["node_modules/socket.io-client"]["version"] == pinned
     assert lock["packages"][""]["dependencies"]["socket.io-client"] == pinned

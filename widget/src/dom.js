@@ -1,0 +1,146 @@
+// The widget's DOM, built with createElement only: every text the server or a user
+// supplies is set with textContent, so chat text is never parsed as HTML.
+
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "text") node.textContent = String(value);
+    else if (name === "className") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children);
+  return node;
+}
+
+let counter = 0;
+const uid = (name) => `enclave-widget-${name}-${++counter}`;
+
+function field(label, control) {
+  const id = uid("field");
+  control.id = id;
+  return el("div", { className: "ew-field" }, el("label", { for: id, text: label }), control);
+}
+
+// Builds the launcher and the panel inside `root` (a shadow root); returns the parts
+// the widget drives.
+export function buildUi(root, t, language) {
+  const panelId = uid("panel");
+  const titleId = uid("title");
+  const ui = {};
+  ui.launcher = el("button", {
+    type: "button",
+    className: "ew-launcher",
+    "aria-expanded": "false",
+    "aria-controls": panelId,
+    text: t.launcher,
+  });
+  ui.title = el("h2", { id: titleId, className: "ew-title", text: t.title });
+  ui.connection = el("span", { className: "ew-connection", text: t.connecting });
+  ui.close = el("button", { type: "button", className: "ew-close", "aria-label": t.close, text: "×" });
+  ui.status = el("p", { className: "ew-status", role: "status" });
+  ui.notice = el("p", { className: "ew-notice", role: "alert", hidden: true });
+
+  ui.topic = el(
+    "select",
+    {},
+    el("option", { value: "cards", text: t.topicCards }),
+    el("option", { value: "wealth", text: t.topicWealth }),
+    el("option", { value: "", text: t.topicOther }),
+  );
+  ui.question = el("textarea", { rows: "2", maxlength: "2000" });
+  ui.start = el("button", { type: "submit", className: "ew-primary", text: t.start });
+  ui.prechat = el(
+    "form",
+    { className: "ew-prechat", autocomplete: "off" },
+    field(t.topicLabel, ui.topic),
+    field(t.questionLabel, ui.question),
+    ui.start,
+  );
+
+  ui.leaveIntro = el("p", { className: "ew-leave-intro" });
+  ui.leaveText = el("textarea", { rows: "3", maxlength: "2000", required: true });
+  ui.contact = el("input", { type: "text", maxlength: "100", autocomplete: "tel" });
+  ui.leaveSend = el("button", { type: "submit", className: "ew-primary", text: t.leaveSend });
+  ui.leave = el(
+    "form",
+    { className: "ew-leave", autocomplete: "off", hidden: true },
+    ui.leaveIntro,
+    field(t.leaveLabel, ui.leaveText),
+    field(t.contactLabel, ui.contact),
+    ui.leaveSend,
+  );
+
+  ui.messages = el("ol", {
+    className: "ew-messages",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+    "aria-label": t.newMessages,
+    tabindex: "0",
+  });
+  ui.typing = el("p", { className: "ew-typing", "aria-live": "polite" });
+  ui.text = el("input", { type: "text", maxlength: "8192", "aria-label": t.messageLabel, placeholder: t.messageLabel });
+  ui.send = el("button", { type: "submit", className: "ew-primary", text: t.send });
+  ui.compose = el("form", { className: "ew-compose", autocomplete: "off", hidden: true }, ui.text, ui.send);
+  ui.end = el("button", { type: "button", className: "ew-end", hidden: true, text: t.end });
+  // TODO(issue 6, part 2): satisfaction survey and transcript download, once the server
+  // side (being added by the lead) defines their events. Do not invent events here.
+
+  ui.panel = el(
+    "section",
+    { id: panelId, className: "ew-panel", role: "dialog", "aria-labelledby": titleId, hidden: true },
+    el("header", { className: "ew-head" }, ui.title, ui.connection, ui.close),
+    ui.notice,
+    ui.status,
+    ui.prechat,
+    ui.leave,
+    ui.messages,
+    ui.typing,
+    ui.compose,
+    ui.end,
+  );
+  ui.frame = el("div", { className: "ew", lang: language }, ui.panel, ui.launcher);
+  root.append(ui.frame);
+  return ui;
+}
+
+function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ""
+    : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// One message: who, when, the text, and for our own messages the delivery state.
+export function renderMessage(message, t, { mine, pending = false }) {
+  const who = mine ? t.you : message.sender.name || t.anAgent;
+  const side = mine ? " ew-mine" : message.sender.type === "system" ? " ew-system" : " ew-theirs";
+  const meta = el(
+    "div",
+    { className: "ew-meta" },
+    el("span", { className: "ew-who", text: who }),
+    el("span", { className: "ew-when", text: pending ? "" : formatTime(message.sent_at) }),
+    el("span", { className: "ew-state", text: pending ? t.sending : "" }),
+  );
+  const node = el("li", { className: "ew-message" + side + (pending ? " ew-pending" : "") }, meta);
+  node.append(el("div", { className: "ew-text", text: message.text }));
+  if (!pending) node.dataset.seq = String(message.seq);
+  return node;
+}
+
+export function setState(node, text) {
+  const label = node.querySelector(".ew-state");
+  if (label) label.textContent = text;
+}
+
+// Insert in seq order; messages still being sent stay at the bottom.
+export function insertBySeq(list, node) {
+  const seq = Number(node.dataset.seq);
+  for (const other of list.children) {
+    if (other.classList.contains("ew-pending") || Number(other.dataset.seq) > seq) {
+      list.insertBefore(node, other);
+      return;
+    }
+  }
+  list.append(node);
+}

@@ -1,0 +1,406 @@
+// The widget's behaviour: connection, pre-chat, queue, messages, leave-a-message.
+// Delivery rules (ack timeout, resend with the same client_msg_id, seq-ordered catch-up)
+// are the demo client's, shared from appliance/static/demo/chat.js.
+import {
+  MessageStream,
+  TypingNotifier,
+  debounce,
+  emitOnce,
+  emitReliably,
+  newClientMsgId,
+} from "../../appliance/static/demo/chat.js";
+import { buildUi, insertBySeq, renderMessage, setState } from "./dom.js";
+import { pickLanguage, strings } from "./strings.js";
+
+function storage(server) {
+  const prefix = `enclave-widget:${server}:`;
+  const get = (key) => {
+    try {
+      return localStorage.getItem(prefix + key);
+    } catch {
+      return null; // storage blocked (private mode, third-party restrictions)
+    }
+  };
+  const set = (key, value) => {
+    try {
+      if (value === null) localStorage.removeItem(prefix + key);
+      else localStorage.setItem(prefix + key, value);
+    } catch {
+      // without storage the chat still works; it just does not survive a reload
+    }
+  };
+  return { get, set };
+}
+
+export function startWidget(settings, io) {
+  const language = pickLanguage(settings.language);
+  const t = strings(language);
+  const store = storage(settings.server);
+
+  const host = document.createElement("div");
+  host.className = "enclave-widget-host";
+  const root = host.attachShadow({ mode: "open" });
+  const ui = buildUi(root, t, language);
+  // Unstyled until our stylesheet (same directory as the script) has loaded.
+  ui.frame.style.visibility = "hidden";
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = settings.stylesheet;
+  const reveal = () => (ui.frame.style.visibility = "");
+  link.addEventListener("load", reveal);
+  link.addEventListener("error", reveal);
+  root.prepend(link);
+  if (settings.color) ui.frame.style.setProperty("--ew-accent", settings.color);
+  document.body.append(host);
+
+  const state = {
+    conversation: null,
+    stream: null,
+    queue: null, // the queue the conversation waits in, for leave_message
+    wait: null, // estimated_wait_seconds from conversation_queued
+    leaveQueue: null,
+    readByAgent: 0,
+    pending: new Map(), // client_msg_id -> {conversation_id, text, node}
+    starting: false,
+  };
+
+  // --- panel ---------------------------------------------------------------
+
+  const isOpen = () => !ui.panel.hidden;
+  function firstFocus() {
+    for (const node of [ui.text, ui.leaveText, ui.topic]) {
+      if (!node.closest("[hidden]")) return node;
+    }
+    return ui.close;
+  }
+  function open() {
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute("aria-expanded", "true");
+    ui.frame.classList.add("ew-open");
+    firstFocus().focus();
+    scrollToEnd();
+    markRead();
+  }
+  function close() {
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute("aria-expanded", "false");
+    ui.frame.classList.remove("ew-open");
+    ui.launcher.focus();
+  }
+  ui.launcher.addEventListener("click", () => (isOpen() ? close() : open()));
+  ui.close.addEventListener("click", close);
+  ui.panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  function notice(text) {
+    ui.notice.textContent = text || "";
+    ui.notice.hidden = !text;
+  }
+
+  function scrollToEnd() {
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+
+  function render() {
+    const c = state.conversation;
+    const live = Boolean(c && c.status !== "closed");
+    const leaving = state.leaveQueue !== null;
+    let status = "";
+    if (c && c.status === "queued") {
+      const minutes = state.wait == null ? null : Math.max(1, Math.ceil(state.wait / 60));
+      status = c.queue_position ? t.queued(c.queue_position, minutes) : t.waiting;
+    } else if (c && c.status === "assigned") {
+      status = t.assigned(c.agent ? c.agent.name : t.anAgent);
+    } else if (c && c.status === "closed") {
+      status = t.closed;
+    } else if (state.starting) {
+      status = t.starting;
+    }
+    ui.status.textContent = status;
+    ui.status.hidden = !status;
+    ui.prechat.hidden = live || leaving;
+    ui.start.textContent = c ? t.newChat : t.start;
+    ui.start.disabled = state.starting;
+    ui.leave.hidden = !leaving;
+    ui.compose.hidden = !live;
+    ui.end.hidden = !live;
+    ui.messages.hidden = !c;
+  }
+
+  // --- messages ------------------------------------------------------------
+
+  function savePending() {
+    const outbox = [...state.pending.entries()].map(([id, p]) => ({
+      client_msg_id: id,
+      conversation_id: p.conversation_id,
+      text: p.text,
+    }));
+    store.set("outbox", outbox.length ? JSON.stringify(outbox) : null);
+  }
+
+  function setConversation(conversation) {
+    const same = state.conversation && state.conversation.id === conversation.id;
+    state.conversation = conversation;
+    if (!same) {
+      ui.messages.replaceChildren();
+      for (const p of state.pending.values()) p.node.remove();
+      state.pending.clear();
+      state.wait = null;
+      state.readByAgent = (conversation.read_seq && conversation.read_seq.agent) || 0;
+      state.stream = new MessageStream(socket, conversation.id, applyMessage);
+      resendOutbox(conversation.id);
+    }
+    render();
+    if (conversation.status !== "closed") state.stream.sync();
+  }
+
+  function applyMessage(message) {
+    const mine = message.sender.type === "visitor";
+    const pending = state.pending.get(message.client_msg_id);
+    if (mine && pending) {
+      pending.node.remove();
+      state.pending.delete(message.client_msg_id);
+      savePending();
+    }
+    const node = renderMessage(message, t, { mine });
+    if (mine) setState(node, state.readByAgent >= message.seq ? t.read : t.sent);
+    insertBySeq(ui.messages, node);
+    scrollToEnd();
+    if (!mine) markRead();
+  }
+
+  const markRead = debounce(() => {
+    const c = state.conversation;
+    if (!c || c.status === "closed" || !state.stream || !isOpen()) return;
+    if (document.visibilityState !== "visible" || !state.stream.lastSeq) return;
+    emitOnce(socket, "mark_read", { conversation_id: c.id, seq: state.stream.lastSeq });
+  }, 300);
+
+  async function send(conversationId, text, clientMsgId = newClientMsgId()) {
+    const node = renderMessage({ text, sender: { type: "visitor" } }, t, { mine: true, pending: true });
+    state.pending.set(clientMsgId, { conversation_id: conversationId, text, node });
+    savePending();
+    ui.messages.append(node);
+    scrollToEnd();
+    const payload = { conversation_id: conversationId, client_msg_id: clientMsgId, text };
+    const ack = await emitReliably(socket, "send_message", payload, () => setState(node, t.retrying));
+    if (ack.ok) {
+      if (isCurrent(ack.message)) state.stream.receive(ack.message);
+      return;
+    }
+    state.pending.delete(clientMsgId);
+    savePending();
+    node.classList.add("ew-failed");
+    setState(node, t.notSent(ack.error));
+    if (ack.code === "conversation_closed" && isCurrent({ conversation_id: conversationId })) {
+      state.conversation.status = "closed";
+      render();
+    }
+  }
+
+  // Messages sent before a reload whose ack never came: resend with the same id (the
+  // server stores each client_msg_id once), so nothing is lost and nothing doubles.
+  function resendOutbox(conversationId) {
+    let outbox = [];
+    try {
+      outbox = JSON.parse(store.get("outbox") || "[]");
+    } catch {
+      outbox = [];
+    }
+    store.set("outbox", null);
+    for (const item of outbox) {
+      if (item.conversation_id === conversationId && !state.pending.has(item.client_msg_id)) {
+        send(conversationId, item.text, item.client_msg_id);
+      }
+    }
+  }
+
+  function isCurrent(payload) {
+    return Boolean(state.conversation && payload && payload.conversation_id === state.conversation.id);
+  }
+
+  // --- connection ------------------------------------------------------------
+
+  const socket = io(`${settings.server}/visitor`, {
+    path: "/socket.io/",
+    // A function, so every reconnect presents the token we hold by then.
+    auth: (cb) => {
+      if (settings.customerToken) return cb({ customer_token: settings.customerToken });
+      const token = store.get("visitor_token");
+      cb(token ? { visitor_token: token } : {});
+    },
+  });
+  const typing = new TypingNotifier(socket, () => state.conversation && state.conversation.status !== "closed" && state.conversation.id);
+
+  const connection = (text, kind) => {
+    ui.connection.textContent = text;
+    ui.connection.dataset.state = kind;
+    ui.launcher.dataset.state = kind;
+  };
+  socket.on("connect", () => {
+    connection(t.connected, "connected");
+    notice("");
+  });
+  socket.on("disconnect", (reason) => {
+    if (reason === "io server disconnect") connection(t.disconnected, "disconnected");
+    else connection(t.reconnecting, "reconnecting");
+  });
+  socket.on("connect_error", (err) => {
+    connection(t.reconnecting, "reconnecting");
+    const data = err.data || {};
+    if (!settings.customerToken && (data.code === "invalid_token" || data.code === "token_expired")) {
+      store.set("visitor_token", null);
+      notice(t.expired);
+      socket.connect();
+    } else if (!socket.active) {
+      connection(t.disconnected, "disconnected");
+      notice(t.refused(data.error || err.message));
+    }
+  });
+
+  socket.on("session_started", (payload) => {
+    // null for a verified customer: the bank's site issues a fresh customer token each time.
+    store.set("visitor_token", typeof payload.visitor_token === "string" ? payload.visitor_token : null);
+    if (payload.conversation) setConversation(payload.conversation);
+    else if (state.conversation && state.conversation.status !== "closed") {
+      state.conversation.status = "closed";
+      render();
+    } else render();
+  });
+  socket.on("message_posted", (message) => {
+    if (isCurrent(message)) state.stream.receive(message);
+  });
+  socket.on("conversation_queued", (payload) => {
+    if (!isCurrent(payload)) return;
+    state.queue = payload.queue;
+    state.wait = payload.estimated_wait_seconds;
+    Object.assign(state.conversation, { status: "queued", queue_position: payload.queue_position });
+    render();
+  });
+  socket.on("conversation_assigned", (payload) => {
+    if (!isCurrent(payload)) return;
+    Object.assign(state.conversation, { status: "assigned", agent: payload.agent, queue_position: null });
+    render();
+  });
+  socket.on("conversation_closed", (payload) => {
+    if (!isCurrent(payload)) return;
+    state.conversation.status = "closed";
+    ui.typing.textContent = "";
+    render();
+    // TODO(issue 6, part 2): offer the satisfaction survey and the transcript download
+    // here, once the server defines their events (the lead is adding them).
+  });
+  socket.on("leave_message_offered", (payload) => {
+    if (!isCurrent(payload)) return;
+    offerLeaveMessage(state.queue || state.conversation.group || "general", t.leaveOffered);
+  });
+  let typingTimer = null;
+  socket.on("typing_changed", (payload) => {
+    if (!isCurrent(payload)) return;
+    clearTimeout(typingTimer);
+    ui.typing.textContent = payload.typing ? t.agentTyping : "";
+    // Clear it ourselves if the "stopped" event never comes.
+    if (payload.typing) typingTimer = setTimeout(() => (ui.typing.textContent = ""), 8000);
+  });
+  socket.on("read_changed", (payload) => {
+    if (!isCurrent(payload) || payload.seq <= state.readByAgent) return;
+    state.readByAgent = payload.seq;
+    for (const node of ui.messages.querySelectorAll("li.ew-mine[data-seq]")) {
+      if (Number(node.dataset.seq) <= payload.seq) setState(node, t.read);
+    }
+  });
+
+  // --- actions ---------------------------------------------------------------
+
+  function offerLeaveMessage(queue, message) {
+    state.leaveQueue = queue;
+    ui.leaveIntro.textContent = message || t.leaveIntro;
+    render();
+    if (isOpen()) ui.leaveText.focus();
+  }
+
+  ui.prechat.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (state.starting) return;
+    state.starting = true;
+    notice("");
+    render();
+    const payload = { language };
+    if (ui.topic.value) payload.group = ui.topic.value;
+    const question = ui.question.value.trim();
+    if (question) payload.text = question;
+    const ack = await emitReliably(socket, "start_conversation", payload);
+    state.starting = false;
+    if (!ack.ok) {
+      render();
+      notice(t.failed(ack.error));
+      return;
+    }
+    ui.question.value = "";
+    if (ack.conversation) {
+      state.queue = ui.topic.value || null;
+      setConversation(ack.conversation);
+      for (const text of [ack.welcome_message, ack.conversation.status === "queued" && ack.queue_message]) {
+        if (text) ui.messages.append(renderMessage({ text, sender: { type: "system" } }, t, { mine: false, pending: false }));
+      }
+      if (isOpen()) ui.text.focus();
+    } else {
+      const leave = ack.leave_message || {};
+      offerLeaveMessage(leave.queue || ui.topic.value || "general", leave.message);
+    }
+  });
+
+  ui.leave.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = ui.leaveText.value.trim();
+    if (!text) return;
+    ui.leaveSend.disabled = true;
+    const payload = { queue: state.leaveQueue, text };
+    if (ui.contact.value.trim()) payload.contact = ui.contact.value.trim();
+    const ack = await emitReliably(socket, "leave_message", payload);
+    ui.leaveSend.disabled = false;
+    if (!ack.ok) {
+      notice(t.failed(ack.error));
+      return;
+    }
+    ui.leaveText.value = "";
+    ui.contact.value = "";
+    state.leaveQueue = null;
+    if (state.conversation) state.conversation.status = "closed";
+    render();
+    notice(t.leaveDone);
+    ui.start.focus();
+  });
+
+  ui.compose.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = ui.text.value;
+    const c = state.conversation;
+    if (!c || c.status === "closed" || !text.trim()) return;
+    ui.text.value = "";
+    typing.stopped();
+    send(c.id, text);
+  });
+  ui.text.addEventListener("input", () => typing.typed());
+
+  ui.end.addEventListener("click", async () => {
+    const c = state.conversation;
+    if (!c || c.status === "closed") return;
+    ui.end.disabled = true;
+    typing.stopped();
+    const ack = await emitReliably(socket, "close_conversation", { conversation_id: c.id });
+    ui.end.disabled = false;
+    if (ack.ok || ack.code === "conversation_closed") {
+      if (isCurrent({ conversation_id: c.id })) state.conversation.status = "closed";
+      render();
+      ui.start.focus();
+    } else notice(t.failed(ack.error));
+  });
+
+  document.addEventListener("visibilitychange", markRead);
+  render();
+}
