@@ -9,12 +9,14 @@ Content-Security-Policy below holds; chat text reaches the page only as text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import render_template
+from flask import request
 
 from appliance.http._access import requires
 from appliance.permissions import Permission
@@ -23,6 +25,7 @@ bp = Blueprint("demo", __name__, url_prefix="/demo")
 
 SOCKETIO_ASSET = "vendor/socket.io.min.js"
 WIDGET_ASSET = "widget/enclave-widget.js"
+QUEUE_NAME = re.compile(r"[a-z0-9._-]{1,64}")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -40,11 +43,12 @@ def socketio_asset_built() -> bool:
     return _asset_built(SOCKETIO_ASSET)
 
 
-def _page(template: str) -> Response:
+def _page(template: str, **context: str) -> Response:
     html = render_template(
         template,
         socketio_missing=not socketio_asset_built(),
         widget_missing=not _asset_built(WIDGET_ASSET),
+        **context,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -78,5 +82,9 @@ def agent() -> Response:
 @bp.get("/widget")
 @requires(Permission.PUBLIC)
 def widget() -> Response:
-    """A bank's page embedding the visitor widget with one script tag (docs/widget.md)."""
-    return _page("demo/widget.html")
+    """A bank's page embedding the visitor widget with one script tag (docs/widget.md).
+
+    `?group=<queue>` embeds it with `data-group`, for a page whose chats go to one queue.
+    """
+    group = request.args.get("group", "")
+    return _page("demo/widget.html", group=group if QUEUE_NAME.fullmatch(group) else "")

@@ -3,22 +3,32 @@
 // online; the visitor opens the launcher, picks "cards", chats both ways; markup stays
 // text; keyboard only (Tab, Enter, Escape) works; a reload brings the conversation back
 // without duplicates; nothing overflows sideways; no request leaves the appliance.
+// Then the agent writes an internal note and closes the chat; the visitor rates it 4 with a
+// comment, sees the thank-you and downloads the transcript (the chat, not the note);
+// demo-supervisor's survey report (HTTP API) counts the rating. Last, a visitor on
+// /demo/widget?group=after-hours (a queue that is never open and overflows to
+// leave_message; test_widget.py creates it) leaves a message instead of chatting.
 //
-//   DEMO_AGENT_PASSWORD=… node tests/browser/widget_check.mjs BASE_URL [SCREENSHOT_DIR]
+//   DEMO_AGENT_PASSWORD=… DEMO_SUPERVISOR_PASSWORD=… \
+//     node tests/browser/widget_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 
 const TIMEOUT_MS = 15_000;
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
 const PHONE = { width: 375, height: 667 };
+const NOTE = "internal note: check the card's last transactions";
+const COMMENT = "Quick and friendly <b>thanks</b>";
+const LEFT = "Please call me back about my deposit";
 
 const [base, screenshotDir = "ci-artifacts"] = process.argv.slice(2);
 const password = process.env.DEMO_AGENT_PASSWORD;
-if (!base || !password) {
-  console.error("usage: DEMO_AGENT_PASSWORD=… node widget_check.mjs BASE_URL [SCREENSHOT_DIR]");
+const supervisorPassword = process.env.DEMO_SUPERVISOR_PASSWORD;
+if (!base || !password || !supervisorPassword) {
+  console.error("usage: DEMO_AGENT_PASSWORD=… DEMO_SUPERVISOR_PASSWORD=… node widget_check.mjs BASE_URL [SCREENSHOT_DIR]");
   process.exit(2);
 }
 const origin = new URL(base);
@@ -177,6 +187,10 @@ async function run(browser) {
   check(/ew-launcher/.test(state.focusedClass || ""), `after Escape focus is on ${state.focusedClass}`);
   check(state.scrollWidth <= PHONE.width, `the page overflows sideways: ${state.scrollWidth}px`);
 
+  const survey = await surveyAndTranscript(agent, visitor, [...expected, "typed with the keyboard"]);
+  const report = await surveyReport();
+  const left = await leaveMessage(browser);
+
   check(seen.dialogs.length === 0, `dialogs opened: ${seen.dialogs.join("; ")}`);
   check(seen.errors.length === 0, `script errors: ${seen.errors.join("; ")}`);
   const foreign = seen.requests.filter((url) => {
@@ -188,10 +202,92 @@ async function run(browser) {
 
   return {
     ok: true,
+    survey,
+    report,
+    left,
     requests: seen.requests.length,
     hosts: [...new Set(seen.requests.map((url) => new URL(url).host))],
     elapsed_ms: Date.now() - started,
   };
+}
+
+// The agent writes an internal note and closes the chat; the visitor gets the survey,
+// rates 4 with a comment (by keyboard), is thanked, and downloads the transcript.
+async function surveyAndTranscript(agent, visitor, chatLines) {
+  await agent.check("#internal");
+  await agent.fill("#text", NOTE);
+  await agent.click("#send");
+  await received(agent, "#messages", NOTE);
+  await agent.uncheck("#internal");
+  await agent.click("#close");
+
+  await visitor.click(W.launcher);
+  await visitor.locator(".ew-survey").waitFor({ state: "visible" });
+  const status = await visitor.locator(W.status).textContent();
+  check(status === "This chat has ended.", `the status after the close is ${JSON.stringify(status)}`);
+  check(!(await visitor.locator(W.text).isVisible()), "the message field is still shown after the close");
+  const labels = await visitor.locator(".ew-score").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("aria-label")));
+  check(labels.join("|") === "1 out of 5|2 out of 5|3 out of 5|4 out of 5|5 out of 5", `score labels: ${labels}`);
+  check(await visitor.locator(".ew-survey button[type=submit]").isDisabled(), "the survey can be sent without a score");
+  await visitor.focus('.ew-score[data-score="4"]');
+  await visitor.keyboard.press("Space");
+  const pressed = await visitor.locator(".ew-score").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("aria-pressed")));
+  check(pressed.join() === "false,false,false,true,false", `aria-pressed after picking 4: ${pressed}`);
+  await visitor.fill(".ew-survey textarea", COMMENT);
+  await visitor.click(".ew-survey button[type=submit]");
+  await visitor.locator(".ew-thanks").waitFor({ state: "visible" });
+  check(!(await visitor.locator(".ew-survey").isVisible()), "the survey is still shown after the thank-you");
+
+  const [download] = await Promise.all([visitor.waitForEvent("download"), visitor.click(".ew-download")]);
+  const filename = download.suggestedFilename();
+  check(/^transcript-[0-9a-zA-Z-]{1,8}\.txt$/.test(filename), `the transcript is named ${filename}`);
+  const text = readFileSync(await download.path(), "utf-8");
+  for (const line of chatLines) check(text.includes(line), `the transcript lacks ${JSON.stringify(line)}:\n${text}`);
+  check(text.includes("Demo Agent"), `the transcript does not name the agent:\n${text}`);
+  check(!text.includes(NOTE) && !text.includes("internal note"), `the transcript holds the internal note:\n${text}`);
+  const visitorTexts = (await widgetState(visitor)).texts;
+  check(!visitorTexts.some((shown) => shown.includes("internal note")), "the visitor saw the internal note");
+  const state = await widgetState(visitor);
+  check(state.scrollWidth <= PHONE.width, `the page overflows sideways with the survey: ${state.scrollWidth}px`);
+  check(state.xss === "undefined", "something ran as script (window.__xss is set)");
+  return { filename, bytes: text.length };
+}
+
+// demo-supervisor signs in over HTTP (CSRF token from the session) and reads the report.
+async function surveyReport() {
+  const api = await request.newContext({ baseURL: base });
+  try {
+    const session = await (await api.get("/api/v1/auth/session")).json();
+    const login = await api.post("/api/v1/auth/login", {
+      headers: { "X-CSRF-Token": session.csrf_token },
+      data: { username: "demo-supervisor", password: supervisorPassword },
+    });
+    check(login.ok(), `demo-supervisor could not sign in: ${login.status()} ${await login.text()}`);
+    const answer = await api.get("/api/v1/reports/surveys?days=1");
+    check(answer.ok(), `the survey report answered ${answer.status()} ${await answer.text()}`);
+    const overall = (await answer.json()).report.overall;
+    check(overall.count === 1 && overall.mean_x100 === 400, `the survey report says ${JSON.stringify(overall)}`);
+    return overall;
+  } finally {
+    await api.dispose();
+  }
+}
+
+// A page whose chats go to the queue after-hours, which is never open: the widget offers
+// the leave-a-message form and confirms the message.
+async function leaveMessage(browser) {
+  const page = await openPage(browser, "leave", "/demo/widget?group=after-hours", { viewport: PHONE });
+  await page.click(W.launcher);
+  check(!(await page.locator(W.topic).isVisible()), "data-group still shows the topic choice");
+  await page.click(W.start);
+  await page.locator(".ew-leave").waitFor({ state: "visible" });
+  await page.fill(".ew-leave textarea", LEFT);
+  await page.fill(".ew-leave input", "+86 138 0000 0000");
+  await page.click(".ew-leave button[type=submit]");
+  await page.locator(".ew-notice").filter({ hasText: "we have your message" }).waitFor({ state: "visible" });
+  check(!(await page.locator(".ew-leave").isVisible()), "the leave-a-message form is still shown");
+  check(!(await page.locator(".ew-survey").isVisible()), "a left message offers the survey");
+  return { notice: await page.locator(".ew-notice").textContent() };
 }
 
 async function screenshots() {

@@ -83,8 +83,27 @@ export function buildUi(root, t, language) {
   ui.send = el("button", { type: "submit", className: "ew-primary", text: t.send });
   ui.compose = el("form", { className: "ew-compose", autocomplete: "off", hidden: true }, ui.text, ui.send);
   ui.end = el("button", { type: "button", className: "ew-end", hidden: true, text: t.end });
-  // TODO(issue 6, part 2): satisfaction survey and transcript download, once the server
-  // side (being added by the lead) defines their events. Do not invent events here.
+
+  // After the chat: the satisfaction survey (rate_conversation), a thank-you, and the
+  // transcript download (export_transcript). Score buttons are toggle buttons
+  // (aria-pressed), so Tab reaches each and Enter or Space picks it.
+  const questionId = uid("question");
+  ui.scores = [1, 2, 3, 4, 5].map((n) =>
+    el("button", { type: "button", className: "ew-score", "aria-pressed": "false", "aria-label": t.score(n), "data-score": n, text: n }),
+  );
+  ui.comment = el("textarea", { rows: "2", maxlength: "2000" });
+  ui.rate = el("button", { type: "submit", className: "ew-primary", disabled: true, text: t.rate });
+  ui.survey = el(
+    "form",
+    { className: "ew-survey", autocomplete: "off", "aria-labelledby": questionId },
+    el("p", { id: questionId, className: "ew-question", text: t.surveyQuestion }),
+    el("div", { className: "ew-scores", role: "group", "aria-labelledby": questionId }, ...ui.scores),
+    field(t.commentLabel, ui.comment),
+    ui.rate,
+  );
+  ui.thanks = el("p", { className: "ew-thanks", role: "status", text: t.thanks });
+  ui.download = el("button", { type: "button", className: "ew-end ew-download", text: t.download });
+  ui.after = el("div", { className: "ew-after", hidden: true }, ui.survey, ui.thanks, ui.download);
 
   ui.panel = el(
     "section",
@@ -98,6 +117,7 @@ export function buildUi(root, t, language) {
     ui.typing,
     ui.compose,
     ui.end,
+    ui.after,
   );
   ui.frame = el("div", { className: "ew", lang: language }, ui.panel, ui.launcher);
   root.append(ui.frame);

@@ -22,6 +22,7 @@ function settingsFrom(script) {
     stylesheet: new URL("enclave-widget.css", src).href,
     language: data.language || document.documentElement.lang || navigator.language,
     customerToken: data.customerToken || null,
+    group: /^[a-z0-9._-]{1,64}$/.test(data.group || "") ? data.group : null,
     color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : null,
   };
 }

@@ -9,7 +9,7 @@ import {
   emitReliably,
   newClientMsgId,
 } from "../../appliance/static/demo/chat.js";
-import { buildUi, insertBySeq, renderMessage, setState } from "./dom.js";
+import { buildUi, el, insertBySeq, renderMessage, setState } from "./dom.js";
 import { pickLanguage, strings } from "./strings.js";
 
 function storage(server) {
@@ -51,6 +51,8 @@ export function startWidget(settings, io) {
   link.addEventListener("error", reveal);
   root.prepend(link);
   if (settings.color) ui.frame.style.setProperty("--ew-accent", settings.color);
+  // data-group: this page's chats go to one queue, so there is no topic to pick.
+  if (settings.group) ui.topic.parentNode.hidden = true;
   document.body.append(host);
 
   const state = {
@@ -62,13 +64,16 @@ export function startWidget(settings, io) {
     readByAgent: 0,
     pending: new Map(), // client_msg_id -> {conversation_id, text, node}
     starting: false,
+    surveyFor: null, // the closed conversation the survey and transcript are offered for
+    score: 0,
+    rated: false,
   };
 
   // --- panel ---------------------------------------------------------------
 
   const isOpen = () => !ui.panel.hidden;
   function firstFocus() {
-    for (const node of [ui.text, ui.leaveText, ui.topic]) {
+    for (const node of [ui.text, ui.leaveText, ui.topic, ui.question]) {
       if (!node.closest("[hidden]")) return node;
     }
     return ui.close;
@@ -129,6 +134,32 @@ export function startWidget(settings, io) {
     ui.compose.hidden = !live;
     ui.end.hidden = !live;
     ui.messages.hidden = !c;
+    const after = Boolean(c && c.status === "closed" && state.surveyFor === c.id);
+    ui.after.hidden = !after;
+    // After a chat the survey comes first and "Start a new chat" last (in the DOM, so the
+    // Tab order matches what is seen); before one, the pre-chat form is at the top.
+    if (after ? ui.panel.lastChild !== ui.prechat : ui.prechat.nextSibling !== ui.leave) {
+      ui.panel.insertBefore(ui.prechat, after ? null : ui.leave);
+    }
+    ui.survey.hidden = state.rated;
+    ui.thanks.hidden = !state.rated;
+    ui.rate.disabled = !state.score;
+    for (const button of ui.scores) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.score) === state.score));
+    }
+  }
+
+  // The conversation has ended (the agent, the visitor or the system closed it): offer
+  // the survey and the transcript.
+  function ended(conversation) {
+    conversation.status = "closed";
+    if (state.surveyFor !== conversation.id) {
+      state.surveyFor = conversation.id;
+      state.score = 0;
+      state.rated = false;
+      ui.comment.value = "";
+    }
+    render();
   }
 
   // --- messages ------------------------------------------------------------
@@ -197,8 +228,7 @@ export function startWidget(settings, io) {
     node.classList.add("ew-failed");
     setState(node, t.notSent(ack.error));
     if (ack.code === "conversation_closed" && isCurrent({ conversation_id: conversationId })) {
-      state.conversation.status = "closed";
-      render();
+      ended(state.conversation);
     }
   }
 
@@ -266,10 +296,8 @@ export function startWidget(settings, io) {
     // null for a verified customer: the bank's site issues a fresh customer token each time.
     store.set("visitor_token", typeof payload.visitor_token === "string" ? payload.visitor_token : null);
     if (payload.conversation) setConversation(payload.conversation);
-    else if (state.conversation && state.conversation.status !== "closed") {
-      state.conversation.status = "closed";
-      render();
-    } else render();
+    else if (state.conversation && state.conversation.status !== "closed") ended(state.conversation);
+    else render();
   });
   socket.on("message_posted", (message) => {
     if (isCurrent(message)) state.stream.receive(message);
@@ -288,11 +316,12 @@ export function startWidget(settings, io) {
   });
   socket.on("conversation_closed", (payload) => {
     if (!isCurrent(payload)) return;
-    state.conversation.status = "closed";
     ui.typing.textContent = "";
-    render();
-    // TODO(issue 6, part 2): offer the satisfaction survey and the transcript download
-    // here, once the server defines their events (the lead is adding them).
+    // A waiting chat closed by leave_message is not rated.
+    if (payload.closed_by === "leave_message") {
+      state.conversation.status = "closed";
+      render();
+    } else ended(state.conversation);
   });
   socket.on("leave_message_offered", (payload) => {
     if (!isCurrent(payload)) return;
@@ -330,7 +359,8 @@ export function startWidget(settings, io) {
     notice("");
     render();
     const payload = { language };
-    if (ui.topic.value) payload.group = ui.topic.value;
+    const group = settings.group || ui.topic.value;
+    if (group) payload.group = group;
     const question = ui.question.value.trim();
     if (question) payload.text = question;
     const ack = await emitReliably(socket, "start_conversation", payload);
@@ -342,7 +372,7 @@ export function startWidget(settings, io) {
     }
     ui.question.value = "";
     if (ack.conversation) {
-      state.queue = ui.topic.value || null;
+      state.queue = group || null;
       setConversation(ack.conversation);
       for (const text of [ack.welcome_message, ack.conversation.status === "queued" && ack.queue_message]) {
         if (text) ui.messages.append(renderMessage({ text, sender: { type: "system" } }, t, { mine: false, pending: false }));
@@ -350,7 +380,7 @@ export function startWidget(settings, io) {
       if (isOpen()) ui.text.focus();
     } else {
       const leave = ack.leave_message || {};
-      offerLeaveMessage(leave.queue || ui.topic.value || "general", leave.message);
+      offerLeaveMessage(leave.queue || group || "general", leave.message);
     }
   });
 
@@ -395,10 +425,75 @@ export function startWidget(settings, io) {
     const ack = await emitReliably(socket, "close_conversation", { conversation_id: c.id });
     ui.end.disabled = false;
     if (ack.ok || ack.code === "conversation_closed") {
-      if (isCurrent({ conversation_id: c.id })) state.conversation.status = "closed";
+      if (isCurrent({ conversation_id: c.id })) ended(state.conversation);
       render();
-      ui.start.focus();
+      (ui.scores[0].closest("[hidden]") ? ui.start : ui.scores[0]).focus();
     } else notice(t.failed(ack.error));
+  });
+
+  for (const button of ui.scores) {
+    button.addEventListener("click", () => {
+      state.score = Number(button.dataset.score);
+      render();
+    });
+  }
+
+  ui.survey.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = state.surveyFor;
+    if (!state.score || !id) return;
+    const comment = ui.comment.value.trim();
+    if (new TextEncoder().encode(comment).length > 2000) {
+      notice(t.commentTooLong);
+      return;
+    }
+    ui.rate.disabled = true;
+    const payload = { conversation_id: id, score: state.score };
+    if (comment) payload.comment = comment;
+    const ack = await emitReliably(socket, "rate_conversation", payload);
+    if (state.surveyFor !== id) return;
+    // conflict: rated already (say, from another tab); thank the visitor all the same.
+    if (ack.ok || ack.code === "conflict") {
+      notice("");
+      state.rated = true;
+      render();
+      ui.download.focus();
+    } else {
+      render();
+      notice(t.failed(ack.error));
+    }
+  });
+
+  // The transcript as a plain-text file: built by concatenation, never parsed as HTML.
+  function transcriptText(transcript) {
+    let text = "\ufeff" + t.transcriptTitle + "\n" + transcript.conversation_id + "\n";
+    text += t.transcriptOpened + ": " + transcript.opened_at + "\n";
+    if (transcript.closed_at) text += t.transcriptClosed + ": " + transcript.closed_at + "\n";
+    text += "\n";
+    for (const m of transcript.messages || []) {
+      const who = m.sender === "visitor" ? t.you : m.sender === "system" ? t.system : m.name || t.anAgent;
+      text += "[" + m.sent_at + "] " + who + ": " + m.text + "\n";
+    }
+    return text;
+  }
+
+  ui.download.addEventListener("click", async () => {
+    const id = state.surveyFor;
+    if (!id) return;
+    ui.download.disabled = true;
+    const ack = await emitReliably(socket, "export_transcript", { conversation_id: id });
+    ui.download.disabled = false;
+    if (!ack.ok) {
+      notice(t.failed(ack.error));
+      return;
+    }
+    const blob = new Blob([transcriptText(ack.transcript)], { type: "text/plain;charset=utf-8" });
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: "transcript-" + String(id).slice(0, 8) + ".txt", hidden: true });
+    root.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
 
   document.addEventListener("visibilitychange", markRead);
