@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := appliance/static/vendor
 SIO    := node_modules/socket.io-client/dist/socket.io.min.js
 WIDGET := appliance/static/widget/enclave-widget.js
+WORKBENCH := appliance/static/workbench/workbench.js
 
 .PHONY: run test bench check lint install assets clean-demo
 
@@ -19,10 +20,11 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 
 install: $(STAMP)
 
-## make assets: browser assets from package-lock.json, vendored into $(VENDOR) and the visitor
-## widget built (Vite) into $(WIDGET), at build time. npm runs here only, never at runtime.
+## make assets: browser assets from package-lock.json, vendored into $(VENDOR), the visitor
+## widget built (Vite) into $(WIDGET) and the agent workbench (Vite + Vue) into $(WORKBENCH),
+## at build time. npm runs here only, never at runtime.
 ## Without npm (outside CI) the demo pages say what is missing.
-assets: $(VENDOR)/socket.io.min.js $(WIDGET)
+assets: $(VENDOR)/socket.io.min.js $(WIDGET) $(WORKBENCH)
 
 node_modules/.installed: package.json package-lock.json
 	@if ! command -v npm >/dev/null; then \
@@ -39,6 +41,10 @@ $(WIDGET): node_modules/.installed $(wildcard widget/*.mjs widget/src/*) applian
 	@if [ -x node_modules/.bin/vite ]; then \
 		npm run --silent build:widget && echo "built widget/ -> $(dir $@)"; fi
 
+$(WORKBENCH): node_modules/.installed $(wildcard workbench/*.mjs workbench/src/* workbench/src/components/*) appliance/static/demo/chat.js
+	@if [ -x node_modules/.bin/vite ]; then \
+		npm run --silent build:workbench && echo "built workbench/ -> $(dir $@)"; fi
+
 ## make run: a demo instance under ./var/demo, served on http://127.0.0.1:8080/ by one
 ## gunicorn gevent worker with config/gunicorn.conf.py, exactly as in production
 run: $(STAMP) assets
@@ -46,6 +52,7 @@ run: $(STAMP) assets
 	@$(BIN)/enclave demo setup --data-dir $(DEMO)
 	@echo "Visitor widget: http://127.0.0.1:8080/demo/visitor"
 	@echo "Agent page:     http://127.0.0.1:8080/demo/agent"
+	@echo "Agent workbench: http://127.0.0.1:8080/workbench/"
 	@echo "Bank page with the embeddable widget: http://127.0.0.1:8080/demo/widget"
 	ENCLAVE_DATA_DIR=$(DEMO) ENCLAVE_SERVER_HOST=127.0.0.1 ENCLAVE_SERVER_PORT=8080 \
 		$(BIN)/gunicorn -c config/gunicorn.conf.py appliance.wsgi:app

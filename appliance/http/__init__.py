@@ -8,6 +8,7 @@ from appliance.http import demo
 from appliance.http import health
 from appliance.http import queues
 from appliance.http import reports
+from appliance.http import workbench
 
 
 def register_blueprints(app: Flask) -> None:
@@ -17,3 +18,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(demo.bp)
     app.register_blueprint(queues.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(workbench.bp)

@@ -33,21 +33,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _asset_built(asset: str) -> bool:
+def asset_built(asset: str) -> bool:
+    """Whether `make assets` has put `asset` (a path under static/) in place."""
     static = current_app.static_folder
     return static is not None and (Path(static) / asset).is_file()
 
 
 def socketio_asset_built() -> bool:
     """Whether `make assets` has vendored the Socket.IO client into static/."""
-    return _asset_built(SOCKETIO_ASSET)
+    return asset_built(SOCKETIO_ASSET)
 
 
 def _page(template: str, **context: str) -> Response:
     html = render_template(
         template,
         socketio_missing=not socketio_asset_built(),
-        widget_missing=not _asset_built(WIDGET_ASSET),
+        widget_missing=not asset_built(WIDGET_ASSET),
         **context,
     )
     response = Response(html, mimetype="text/html")

@@ -179,11 +179,14 @@ def test_it_pins_the_socketio_client_exactly():
 
     pinned = package["dependencies"]["socket.io-client"]
     assert package["private"] is True
-    # Nothing runs at install time and nothing downloads later: the only script is the
-    # widget build that `make assets` calls explicitly.
-    assert set(package.get("scripts", {})) == {"build:widget"}
-    assert package["scripts"]["build:widget"].startswith("vite build ")
-    assert re.fullmatch(r"\d+\.\d+\.\d+", package["devDependencies"]["vite"])
+    # Nothing runs at install time and nothing downloads later: the only scripts are the
+    # widget and workbench builds that `make assets` calls explicitly.
+    assert set(package.get("scripts", {})) == {"build:widget", "build:workbench"}
+    for script in package["scripts"].values():
+        assert script.startswith("vite build "), script
+    for name in ("vite", "@vitejs/plugin-vue"):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", package["devDependencies"][name]), name
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package["dependencies"]["vue"])
     assert re.fullmatch(r"4\.\d+\.\d+", pinned), pinned  # Socket.IO protocol 5
     assert lock["packages"]["node_modules/socket.io-client"]["version"] == pinned
     assert lock["packages"][""]["dependencies"]["socket.io-client"] == pinned

@@ -11,6 +11,7 @@ PUBLIC_ENDPOINTS = {
     "auth.current_session",
     "auth.login",
     "auth.logout",
+    "workbench.index",  # the shell page: signing in happens inside it
 }
 
 

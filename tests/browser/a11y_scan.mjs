@@ -43,8 +43,16 @@ const SCANS = [
   { name: "widget-prechat", tab: "widget", ready: openPrechat },
   { name: "widget-chat", tab: "widget", ready: chatWithAgent },
   { name: "demo-agent-chat", tab: "agent", ready: (p) => p.locator("#pane").waitFor({ state: "visible" }) },
-  // The agent workbench, once it exists: { name: "workbench", tab: "workbench", path: "/workbench/", ready: (p) => p.locator("main").waitFor() },
+  { name: "workbench-sign-in", tab: "workbench", path: "/workbench/", ready: (p) => p.locator("#wb-username").waitFor({ state: "visible" }) },
+  { name: "workbench-desk", tab: "workbench", ready: signInToWorkbench },
 ];
+
+async function signInToWorkbench(page) {
+  await page.fill("#wb-username", "demo-agent");
+  await page.fill("#wb-password", password);
+  await page.click("form[data-test=sign-in] button[type=submit]");
+  await page.locator("#wb-username").waitFor({ state: "detached" });
+}
 
 async function signInAndGoOnline(page) {
   await page.fill("#username", "demo-agent");

@@ -31,6 +31,8 @@ SCANNED = (
     "widget-closed",
     "widget-prechat",
     "widget-chat",
+    "workbench-sign-in",
+    "workbench-desk",
 )
 
 pytestmark = pytest.mark.slow
