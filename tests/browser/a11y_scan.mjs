@@ -12,10 +12,8 @@
 // (failed) to stderr, then one JSON line; exits 1 on any serious or critical violation or
 // other failure, after a screenshot of every open page into SCREENSHOT_DIR.
 // To scan another page, add one line to SCANS below.
-import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
@@ -115,21 +113,6 @@ function describe(scan, v) {
   return `  [${scan}] ${v.id} (${v.impact}): ${v.help}\n${v.targets.map((t) => `      ${t}`).join("\n")}`;
 }
 
-async function screenshots() {
-  mkdirSync(screenshotDir, { recursive: true });
-  const files = [];
-  for (const [name, page] of pages) {
-    const file = join(screenshotDir, `a11y-${name}.png`);
-    try {
-      await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      files.push(file);
-    } catch (error) {
-      console.error(`no screenshot of ${name}: ${error.message}`);
-    }
-  }
-  return files;
-}
-
 async function run(browser) {
   const started = Date.now();
   const summary = {};
@@ -148,20 +131,4 @@ async function run(browser) {
   return { ok: true, standard: TAGS, scanned: summary, elapsed_ms: Date.now() - started };
 }
 
-let browser;
-let code = 0;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
-  console.log(JSON.stringify(await run(browser)));
-} catch (error) {
-  code = 1;
-  const files = browser ? await screenshots() : [];
-  console.log(JSON.stringify({ ok: false, error: error.message, screenshots: files }));
-  console.error(`a11y_scan: FAILED: ${error.stack || error.message}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-process.exit(code);
+await runCheck({ name: "a11y_scan", prefix: "a11y", run, pages, screenshotDir });

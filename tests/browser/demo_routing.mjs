@@ -7,9 +7,7 @@
 // Prints one JSON line; on any failure exits 1 with the reason, after a screenshot of
 // every open page into SCREENSHOT_DIR (default ci-artifacts). Passwords come from the
 // environment so they stay out of process listings. CHROMIUM overrides /usr/bin/chromium.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
@@ -139,21 +137,6 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-async function screenshots() {
-  mkdirSync(screenshotDir, { recursive: true });
-  const files = [];
-  for (const [name, page] of pages) {
-    const file = join(screenshotDir, `demo-routing-${name}.png`);
-    try {
-      await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      files.push(file);
-    } catch (error) {
-      console.error(`no screenshot of ${name}: ${error.message}`);
-    }
-  }
-  return files;
-}
-
 async function run(browser) {
   const started = Date.now();
   const cardsAgent = await signInAndGoOnline(browser, "demo-agent");
@@ -222,20 +205,4 @@ async function run(browser) {
   };
 }
 
-let browser;
-let code = 0;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
-  console.log(JSON.stringify(await run(browser)));
-} catch (error) {
-  code = 1;
-  const files = browser ? await screenshots() : [];
-  console.log(JSON.stringify({ ok: false, error: error.message, screenshots: files }));
-  console.error(`demo_routing: FAILED: ${error.stack || error.message}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-process.exit(code);
+await runCheck({ name: "demo_routing", prefix: "demo-routing", run, pages, screenshotDir });

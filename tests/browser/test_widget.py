@@ -8,7 +8,6 @@ tests/browser/widget_check.mjs; screenshots of a failure go to ci-artifacts/."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -16,15 +15,12 @@ import pytest
 
 from appliance.instance import init_instance
 from tests.appliance.live_chat import Gunicorn
-from tests.browser.test_demo_routing import ARTIFACTS
-from tests.browser.test_demo_routing import BROWSER_TIMEOUT
-from tests.browser.test_demo_routing import ROOT
-from tests.browser.test_demo_routing import _demo_passwords
-from tests.browser.test_demo_routing import _require_browser_tools
-from tests.support import require
-
-SCRIPT = ROOT / "tests" / "browser" / "widget_check.mjs"
-WIDGET = ROOT / "appliance" / "static" / "widget" / "enclave-widget.js"
+from tests.browser.browser_support import ROOT
+from tests.browser.browser_support import WIDGET
+from tests.browser.browser_support import demo_passwords
+from tests.browser.browser_support import require_browser_tools
+from tests.browser.browser_support import require_built
+from tests.browser.browser_support import run_check
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +35,7 @@ CLOSED_HOURS = {
 def widget_server(tmp_path: Path):
     """The demo setup plus a queue `after-hours` that is never open."""
     data_dir = init_instance(tmp_path / "instance").data_dir
-    passwords = _demo_passwords(data_dir)
+    passwords = demo_passwords(data_dir)
     hours = tmp_path / "closed-hours.json"
     hours.write_text(json.dumps(CLOSED_HOURS), encoding="utf-8")
     subprocess.run(
@@ -64,26 +60,12 @@ def widget_server(tmp_path: Path):
 
 
 def test_it_chats_rates_exports_and_leaves_messages_on_a_phone_in_chromium(request):
-    chromium, node = _require_browser_tools()
-    require(WIDGET.is_file(), f"{WIDGET.relative_to(ROOT)} is missing (make assets)")
+    require_browser_tools()
+    require_built(WIDGET)
     server, passwords = request.getfixturevalue("widget_server")
 
-    result = subprocess.run(
-        [node, str(SCRIPT), server.base, str(ARTIFACTS)],
-        env={
-            **os.environ,
-            "CHROMIUM": chromium,
-            "DEMO_AGENT_PASSWORD": passwords["demo-agent"],
-            "DEMO_SUPERVISOR_PASSWORD": passwords["demo-supervisor"],
-        },
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=BROWSER_TIMEOUT,
-    )
+    result = run_check("widget_check.mjs", server.base, passwords, "demo-agent", "demo-supervisor")
 
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"widget_check.mjs exited {result.returncode}:\n{output}"
-    assert '"ok":true' in result.stdout, output
     assert '"mean_x100":400' in result.stdout, output  # the survey ran and was counted
     assert '"left":{"notice"' in result.stdout, output  # and the leave-a-message scenario

@@ -13,9 +13,9 @@
 //     node tests/browser/widget_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { chromium, request } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { request } from "playwright-core";
+import { runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
@@ -290,35 +290,4 @@ async function leaveMessage(browser) {
   return { notice: await page.locator(".ew-notice").textContent() };
 }
 
-async function screenshots() {
-  mkdirSync(screenshotDir, { recursive: true });
-  const files = [];
-  for (const [name, page] of pages) {
-    const file = join(screenshotDir, `widget-${name}.png`);
-    try {
-      await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      files.push(file);
-    } catch (error) {
-      console.error(`no screenshot of ${name}: ${error.message}`);
-    }
-  }
-  return files;
-}
-
-let browser;
-let code = 0;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
-  console.log(JSON.stringify(await run(browser)));
-} catch (error) {
-  code = 1;
-  const files = browser ? await screenshots() : [];
-  console.log(JSON.stringify({ ok: false, error: error.message, screenshots: files }));
-  console.error(`widget_check: FAILED: ${error.stack || error.message}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-process.exit(code);
+await runCheck({ name: "widget_check", prefix: "widget", run, pages, screenshotDir });

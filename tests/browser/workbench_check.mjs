@@ -10,9 +10,7 @@
 //   DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… node tests/browser/workbench_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const WIDE = { width: 1366, height: 900 };
@@ -211,35 +209,4 @@ async function run(browser) {
   };
 }
 
-async function screenshots() {
-  mkdirSync(screenshotDir, { recursive: true });
-  const files = [];
-  for (const [name, page] of pages) {
-    const file = join(screenshotDir, `workbench-${name}.png`);
-    try {
-      await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      files.push(file);
-    } catch (error) {
-      console.error(`no screenshot of ${name}: ${error.message}`);
-    }
-  }
-  return files;
-}
-
-let browser;
-let code = 0;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
-  console.log(JSON.stringify(await run(browser)));
-} catch (error) {
-  code = 1;
-  const files = browser ? await screenshots() : [];
-  console.log(JSON.stringify({ ok: false, error: error.message, screenshots: files }));
-  console.error(`workbench_check: FAILED: ${error.stack || error.message}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-process.exit(code);
+await runCheck({ name: "workbench_check", prefix: "workbench", run, pages, screenshotDir });
