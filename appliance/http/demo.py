@@ -4,21 +4,21 @@ widget (docs/widget.md), clients of docs/protocol.md.
 Plain HTML from templates/demo/, scripts and styles from static/demo/, and the
 Socket.IO client vendored at build time (`make assets`) into static/vendor/.
 Nothing is loaded from another origin and nothing runs inline, so the strict
-Content-Security-Policy below holds; chat text reaches the page only as text.
+Content-Security-Policy of http/_pages.py holds; chat text reaches the page only as text.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import render_template
 from flask import request
 
 from appliance.http._access import requires
+from appliance.http._pages import asset_built
+from appliance.http._pages import strict_page
 from appliance.permissions import Permission
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
@@ -26,17 +26,6 @@ bp = Blueprint("demo", __name__, url_prefix="/demo")
 SOCKETIO_ASSET = "vendor/socket.io.min.js"
 WIDGET_ASSET = "widget/enclave-widget.js"
 QUEUE_NAME = re.compile(r"[a-z0-9._-]{1,64}")
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
-    "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
-)
-
-
-def asset_built(asset: str) -> bool:
-    """Whether `make assets` has put `asset` (a path under static/) in place."""
-    static = current_app.static_folder
-    return static is not None and (Path(static) / asset).is_file()
 
 
 def socketio_asset_built() -> bool:
@@ -51,12 +40,7 @@ def _page(template: str, **context: str) -> Response:
         widget_missing=not asset_built(WIDGET_ASSET),
         **context,
     )
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return strict_page(html)
 
 
 @bp.get("/")

@@ -15,8 +15,8 @@ from flask import Response
 from flask import render_template
 
 from appliance.http._access import requires
-from appliance.http.demo import CONTENT_SECURITY_POLICY
-from appliance.http.demo import asset_built
+from appliance.http._pages import asset_built
+from appliance.http._pages import strict_page
 from appliance.permissions import Permission
 
 bp = Blueprint("workbench", __name__, url_prefix="/workbench")
@@ -30,9 +30,4 @@ STYLE_ASSET = "workbench/workbench.css"
 def index() -> Response:
     """The workbench shell: sign in, status, chats side by side, offers, queues, transfers."""
     html = render_template("workbench/index.html", missing=not asset_built(SCRIPT_ASSET))
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return strict_page(html)

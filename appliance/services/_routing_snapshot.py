@@ -33,8 +33,15 @@ def policy_settings() -> PolicySettings:
     )
 
 
-def declined_set(conversation: Conversation) -> frozenset[int]:
-    return frozenset(int(i) for i in (conversation.declined_by or "").split(",") if i)
+def declined_set(declined_by: str | None) -> frozenset[int]:
+    """The agent ids stored in conversation.declined_by (comma-separated)."""
+    return frozenset(int(i) for i in (declined_by or "").split(",") if i)
+
+
+def agent_queues(agent_id: int) -> set[str]:
+    """The queues (groups) an agent serves, as their presence row records them."""
+    presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
+    return set() if presence is None else {g for g in presence.groups.split(",") if g}
 
 
 # the snapshot
@@ -108,7 +115,7 @@ def take_snapshot(queues: Collection[str], now: int) -> tuple[Snapshot, dict[str
             language=configs[queue].language,
             vip_level=max(0, vip),
             last_agent_id=last_agent_id,
-            declined_by=frozenset(int(i) for i in (declined or "").split(",") if i),
+            declined_by=declined_set(declined),
         )
         for cid, queue, queued_ms, opened_ms, vip, last_agent_id, declined in rows
     ]

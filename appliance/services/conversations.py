@@ -38,6 +38,7 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
+from appliance.services._routing_snapshot import agent_queues
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
@@ -287,11 +288,6 @@ def do_set_status(
 
         requeue_agent_conversations(agent_id, reason="agent_offline")
     return AgentPresence.get_by_id(agent_id)
-
-
-def agent_queues(agent_id: int) -> set[str]:
-    presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
-    return set() if presence is None else {g for g in presence.groups.split(",") if g}
 
 
 def presence_view(agent_id: int) -> dict[str, Any]:

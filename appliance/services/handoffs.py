@@ -24,6 +24,7 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
+from appliance.services._routing_snapshot import agent_queues
 from appliance.services._routing_snapshot import declined_set
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
@@ -78,7 +79,7 @@ def do_decline_offer(
     conversation = Conversation.get_or_none(Conversation.id == conversation_id)
     if conversation is None or conversation.offered_agent_id != agent_id:
         raise errors.OfferGone("This conversation is no longer offered to you")
-    declined = ",".join(str(i) for i in sorted(declined_set(conversation) | {agent_id}))
+    declined = ",".join(str(i) for i in sorted(declined_set(conversation.declined_by) | {agent_id}))
     withdrawn = (
         Conversation.update(
             status="queued",
@@ -223,7 +224,7 @@ def do_transfer(
         )
     else:
         dispatch({transferred.group})
-    dispatch(queues_of(from_agent_id))
+    dispatch(agent_queues(from_agent_id))
     return transferred
 
 
@@ -240,8 +241,3 @@ def _store_note(conversation_id: str, agent_id: int, actor: Actor, note: str) ->
         origin_sid=None,
     )
     return int(view["seq"])
-
-
-def queues_of(agent_id: int) -> set[str]:
-    presence = AgentPresence.get_or_none(AgentPresence.agent_id == agent_id)
-    return set() if presence is None else {g for g in presence.groups.split(",") if g}

@@ -32,12 +32,12 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
+from appliance.services._routing_snapshot import agent_queues
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
 from appliance.services.handoffs import agent_target
 from appliance.services.handoffs import do_decline_offer
-from appliance.services.handoffs import queues_of
 from appliance.services.queue_positions import announce_positions
 from appliance.services.routing import conversation_target
 from appliance.services.routing import dispatch
@@ -128,7 +128,7 @@ def do_agent_reconnected(agent_id: int) -> None:
         details={"connection": "restored" if back else "opened"},
     )
     if back:
-        dispatch(queues_of(agent_id))
+        dispatch(agent_queues(agent_id))
 
 
 @mutation

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from appliance.http.demo import CONTENT_SECURITY_POLICY
+from appliance.http._pages import CONTENT_SECURITY_POLICY
 from tests.support import require
 
 ROOT = Path(__file__).resolve().parents[2]

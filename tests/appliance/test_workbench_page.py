@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from appliance.http.demo import CONTENT_SECURITY_POLICY
+from appliance.http._pages import CONTENT_SECURITY_POLICY
 from tests.appliance.test_demo_pages import EXTERNAL
 from tests.appliance.test_demo_pages import references
 from tests.support import require
