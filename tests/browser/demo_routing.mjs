@@ -7,7 +7,7 @@
 // Prints one JSON line; on any failure exits 1 with the reason, after a screenshot of
 // every open page into SCREENSHOT_DIR (default ci-artifacts). Passwords come from the
 // environment so they stay out of process listings. CHROMIUM overrides /usr/bin/chromium.
-import { runCheck } from "./harness.mjs";
+import { Observer, check, runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
@@ -24,24 +24,11 @@ if (!base || !passwords["demo-agent"] || !passwords["demo-wealth"]) {
 const origin = new URL(base);
 
 // What every page did that the test must judge: requests, dialogs, script errors.
-const seen = { requests: [], dialogs: [], errors: [] };
-const pages = new Map(); // name -> page, for the screenshots
+const observer = new Observer(base, TIMEOUT_MS);
+const { seen, pages } = observer;
 
 async function openPage(browser, name, path) {
-  const context = await browser.newContext();
-  context.setDefaultTimeout(TIMEOUT_MS);
-  context.on("request", (request) => seen.requests.push(request.url()));
-  const page = await context.newPage();
-  pages.set(name, page);
-  page.on("websocket", (ws) => seen.requests.push(ws.url()));
-  page.on("dialog", (dialog) => {
-    seen.dialogs.push(`${name}: ${dialog.type()} ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on("pageerror", (error) => seen.errors.push(`${name}: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") seen.errors.push(`${name}: console: ${message.text()}`);
-  });
+  const page = await observer.newPage(browser, name);
   const packets = socketIoPackets(page);
   await page.goto(new URL(path, base).href);
   return { page, packets };
@@ -133,10 +120,6 @@ async function received(page, text) {
   return node.first().textContent();
 }
 
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
 async function run(browser) {
   const started = Date.now();
   const cardsAgent = await signInAndGoOnline(browser, "demo-agent");
@@ -187,13 +170,7 @@ async function run(browser) {
     check(markup.elements === 0, `${name}: the message was parsed as HTML (${markup.elements} elements in #messages)`);
   }
 
-  check(seen.dialogs.length === 0, `dialogs opened: ${seen.dialogs.join("; ")}`);
-  check(seen.errors.length === 0, `script errors: ${seen.errors.join("; ")}`);
-  const foreign = seen.requests.filter((url) => {
-    const parsed = new URL(url);
-    return !["data:", "blob:", "about:"].includes(parsed.protocol) && parsed.host !== origin.host;
-  });
-  check(foreign.length === 0, `requests left ${origin.host}: ${foreign.join(", ")}`);
+  observer.assertClean("host", origin.host);
 
   return {
     ok: true,

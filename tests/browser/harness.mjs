@@ -40,3 +40,58 @@ export async function runCheck({ name, prefix, run, pages, screenshotDir }) {
   }
   process.exit(code);
 }
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Opens pages in fresh browser contexts and records what every page did that a check must
+// judge: requests (WebSockets included), dialogs, script errors. `pages` (name -> page) is
+// also what runCheck screenshots on failure.
+export class Observer {
+  constructor(base, timeoutMs) {
+    this.base = base;
+    this.timeoutMs = timeoutMs;
+    this.seen = { requests: [], dialogs: [], errors: [] };
+    this.pages = new Map();
+  }
+
+  // A new page named `name`, watched but not yet navigated.
+  async newPage(browser, name, options = {}) {
+    const { seen } = this;
+    const context = await browser.newContext(options);
+    context.setDefaultTimeout(this.timeoutMs);
+    context.on("request", (request) => seen.requests.push(request.url()));
+    const page = await context.newPage();
+    this.pages.set(name, page);
+    page.on("websocket", (ws) => seen.requests.push(ws.url()));
+    page.on("dialog", (dialog) => {
+      seen.dialogs.push(`${name}: ${dialog.type()} ${dialog.message()}`);
+      dialog.dismiss().catch(() => {});
+    });
+    page.on("pageerror", (error) => seen.errors.push(`${name}: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") seen.errors.push(`${name}: console: ${message.text()}`);
+    });
+    return page;
+  }
+
+  async openPage(browser, name, path, options = {}) {
+    const page = await this.newPage(browser, name, options);
+    await page.goto(new URL(path, this.base).href);
+    return page;
+  }
+
+  // No dialog, no script error, and no request to anywhere but `allowed` (the server's
+  // URL `part`: "host" with its port, or "hostname").
+  assertClean(part, allowed) {
+    const { seen } = this;
+    check(seen.dialogs.length === 0, `dialogs opened: ${seen.dialogs.join("; ")}`);
+    check(seen.errors.length === 0, `script errors: ${seen.errors.join("; ")}`);
+    const foreign = seen.requests.filter((url) => {
+      const parsed = new URL(url);
+      return !["data:", "blob:", "about:"].includes(parsed.protocol) && parsed[part] !== allowed;
+    });
+    check(foreign.length === 0, `requests left ${allowed}: ${foreign.join(", ")}`);
+  }
+}

@@ -15,7 +15,7 @@
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
 import { readFileSync } from "node:fs";
 import { request } from "playwright-core";
-import { runCheck } from "./harness.mjs";
+import { Observer, check, runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
@@ -32,34 +32,11 @@ if (!base || !password || !supervisorPassword) {
   process.exit(2);
 }
 const origin = new URL(base);
-const seen = { requests: [], dialogs: [], errors: [] };
-const pages = new Map();
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function openPage(browser, name, path, options = {}) {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(TIMEOUT_MS);
-  context.on("request", (request) => seen.requests.push(request.url()));
-  const page = await context.newPage();
-  pages.set(name, page);
-  page.on("websocket", (ws) => seen.requests.push(ws.url()));
-  page.on("dialog", (dialog) => {
-    seen.dialogs.push(`${name}: ${dialog.type()} ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on("pageerror", (error) => seen.errors.push(`${name}: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") seen.errors.push(`${name}: console: ${message.text()}`);
-  });
-  await page.goto(new URL(path, base).href);
-  return page;
-}
+const observer = new Observer(base, TIMEOUT_MS);
+const { seen, pages } = observer;
 
 async function signInAndGoOnline(browser) {
-  const page = await openPage(browser, "demo-agent", "/demo/agent");
+  const page = await observer.openPage(browser, "demo-agent", "/demo/agent");
   await page.locator("#login").waitFor({ state: "visible" });
   await page.fill("#username", "demo-agent");
   await page.fill("#password", password);
@@ -111,7 +88,7 @@ function widgetState(page) {
 async function run(browser) {
   const started = Date.now();
   const agent = await signInAndGoOnline(browser);
-  const visitor = await openPage(browser, "visitor", "/demo/widget", { viewport: PHONE });
+  const visitor = await observer.openPage(browser, "visitor", "/demo/widget", { viewport: PHONE });
 
   // Start a chat with the mouse: launcher, "cards", start.
   await visitor.click(W.launcher);
@@ -191,13 +168,7 @@ async function run(browser) {
   const report = await surveyReport();
   const left = await leaveMessage(browser);
 
-  check(seen.dialogs.length === 0, `dialogs opened: ${seen.dialogs.join("; ")}`);
-  check(seen.errors.length === 0, `script errors: ${seen.errors.join("; ")}`);
-  const foreign = seen.requests.filter((url) => {
-    const parsed = new URL(url);
-    return !["data:", "blob:", "about:"].includes(parsed.protocol) && parsed.hostname !== "127.0.0.1";
-  });
-  check(foreign.length === 0, `requests left 127.0.0.1: ${foreign.join(", ")}`);
+  observer.assertClean("hostname", "127.0.0.1");
   check(origin.hostname === "127.0.0.1", `the server is not on 127.0.0.1: ${origin.hostname}`);
 
   return {
@@ -276,7 +247,7 @@ async function surveyReport() {
 // A page whose chats go to the queue after-hours, which is never open: the widget offers
 // the leave-a-message form and confirms the message.
 async function leaveMessage(browser) {
-  const page = await openPage(browser, "leave", "/demo/widget?group=after-hours", { viewport: PHONE });
+  const page = await observer.openPage(browser, "leave", "/demo/widget?group=after-hours", { viewport: PHONE });
   await page.click(W.launcher);
   check(!(await page.locator(W.topic).isVisible()), "data-group still shows the topic choice");
   await page.click(W.start);

@@ -10,7 +10,7 @@
 //   DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… node tests/browser/workbench_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { runCheck } from "./harness.mjs";
+import { Observer, check, runCheck } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const WIDE = { width: 1366, height: 900 };
@@ -28,36 +28,13 @@ if (!base || !passwords["demo-agent"] || !passwords["demo-wealth"]) {
   process.exit(2);
 }
 const origin = new URL(base);
-const seen = { requests: [], dialogs: [], errors: [] };
-const pages = new Map();
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function openPage(browser, name, path, options = {}) {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(TIMEOUT_MS);
-  context.on("request", (request) => seen.requests.push(request.url()));
-  const page = await context.newPage();
-  pages.set(name, page);
-  page.on("websocket", (ws) => seen.requests.push(ws.url()));
-  page.on("dialog", (dialog) => {
-    seen.dialogs.push(`${name}: ${dialog.type()} ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on("pageerror", (error) => seen.errors.push(`${name}: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") seen.errors.push(`${name}: console: ${message.text()}`);
-  });
-  await page.goto(new URL(path, base).href);
-  return page;
-}
+const observer = new Observer(base, TIMEOUT_MS);
+const { seen, pages } = observer;
 
 const T = (name) => `[data-test="${name}"]`;
 
 async function signInAndGoOnline(browser, username) {
-  const page = await openPage(browser, username, "/workbench/", { viewport: WIDE });
+  const page = await observer.openPage(browser, username, "/workbench/", { viewport: WIDE });
   await page.locator(T("sign-in")).waitFor({ state: "visible" });
   await page.fill("#wb-username", username);
   await page.fill("#wb-password", passwords[username]);
@@ -92,7 +69,7 @@ async function run(browser) {
   check(agent.id !== wealth.id, "both workbenches show the same agent id");
 
   // The visitor chooses "cards" and reaches demo-agent.
-  const visitor = await openPage(browser, "visitor", "/demo/visitor");
+  const visitor = await observer.openPage(browser, "visitor", "/demo/visitor");
   await visitor.locator("#start").waitFor({ state: "visible" });
   await visitor.selectOption("#topic", "cards");
   await visitor.click("#start");
@@ -182,7 +159,7 @@ async function run(browser) {
   check(!finalTexts.some((text) => text.includes(NOTE) || text.includes(HANDOVER)), "the visitor saw an internal note");
 
   // Two columns side by side on a wide screen: a second visitor reaches demo-wealth too.
-  const second = await openPage(browser, "visitor-2", "/demo/visitor");
+  const second = await observer.openPage(browser, "visitor-2", "/demo/visitor");
   await second.locator("#start").waitFor({ state: "visible" });
   await second.selectOption("#topic", "wealth");
   await second.click("#start");
@@ -191,13 +168,7 @@ async function run(browser) {
   const boxes = await wealth.page.locator("article.chat").evaluateAll((nodes) => nodes.map((n) => n.getBoundingClientRect().top));
   check(boxes.length === 2 && Math.abs(boxes[0] - boxes[1]) < 2, `the chats are not side by side: ${boxes}`);
 
-  check(seen.dialogs.length === 0, `dialogs opened: ${seen.dialogs.join("; ")}`);
-  check(seen.errors.length === 0, `script errors: ${seen.errors.join("; ")}`);
-  const foreign = seen.requests.filter((url) => {
-    const parsed = new URL(url);
-    return !["data:", "blob:", "about:"].includes(parsed.protocol) && parsed.hostname !== "127.0.0.1";
-  });
-  check(foreign.length === 0, `requests left 127.0.0.1: ${foreign.join(", ")}`);
+  observer.assertClean("hostname", "127.0.0.1");
   check(origin.hostname === "127.0.0.1", `the server is not on 127.0.0.1: ${origin.hostname}`);
 
   return {
