@@ -38,7 +38,7 @@ def _online(base: str, username: str, capacity: int = 1) -> tuple[LiveAgent, int
     agent = LiveAgent(base, username, PASSWORD)
     ack = agent.call("set_status", {"status": "online", "capacity": capacity})
     assert ack["ok"], ack
-    return agent, ack["agent"]["id"] if "id" in ack["agent"] else _agent_id(agent)
+    return agent, _agent_id(agent)
 
 
 def _agent_id(agent: LiveAgent) -> int:
