@@ -25,6 +25,9 @@ class Permission(StrEnum):
     QUEUES_VIEW = "queues.view"  # read queue (skill group) configuration
     QUEUES_MANAGE = "queues.manage"  # create, change, remove queues; set agents' skills
     REPORTS_VIEW = "reports.view"  # service reports: satisfaction ratings per queue and agent
+    PII_REVEAL = "pii.reveal"  # unmask PII (mobile, ID, card numbers) in a chat one may read; audited
+    DESK_SUPERVISE = "desk.supervise"  # the live supervisor view: queues, agents, chats near SLA
+    CANNED_MANAGE_SHARED = "canned.manage_shared"  # create and remove the team's shared canned replies
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -35,8 +38,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CONVERSATION_VIEW_GROUP,
             Permission.QUEUES_VIEW,
             Permission.REPORTS_VIEW,
+            Permission.PII_REVEAL,
+            Permission.DESK_SUPERVISE,
+            Permission.CANNED_MANAGE_SHARED,
         }
     ),
+    # Added to "agent" for agents allowed to unmask PII (e.g. to call a customer back):
+    # an account holds a set of roles, so `--role agent --role pii_viewer`.
+    "pii_viewer": frozenset({Permission.PII_REVEAL}),
     "sysadmin": frozenset(
         {Permission.USERS_MANAGE, Permission.QUEUES_MANAGE, Permission.QUEUES_VIEW}
     ),

@@ -45,6 +45,10 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "expected a positive number"
 
 
+def _percent(value: int) -> str | None:
+    return None if 1 <= value <= 100 else "expected a percentage 1-100"
+
+
 def _origins(value: str) -> str | None:
     for origin in filter(None, (o.strip() for o in value.split(","))):
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
@@ -81,6 +85,9 @@ SCHEMA: dict[str, Spec] = {
     "routing.disconnect_grace_seconds": Spec(int, check=_positive),
     "routing.default_handle_seconds": Spec(int, check=_positive),
     "routing.sweep_seconds": Spec(int, check=_positive),
+    "routing.first_response_seconds": Spec(int, check=_positive),
+    "routing.near_sla_percent": Spec(int, check=_percent),
+    "compliance.rules_file": Spec(str),
     "visitor.customer_token_secret": Spec(str, secret=True),
     "visitor.token_max_age_days": Spec(int, check=_positive),
     "visitor.allowed_origins": Spec(str, check=_origins),
@@ -97,6 +104,7 @@ SECTIONS = (
     "security",
     "chat",
     "routing",
+    "compliance",
     "visitor",
     "audit",
     "logging",
@@ -139,6 +147,13 @@ class RoutingSettings:
     disconnect_grace_seconds: int
     default_handle_seconds: int
     sweep_seconds: int
+    first_response_seconds: int
+    near_sla_percent: int
+
+
+@dataclass(frozen=True)
+class ComplianceSettings:
+    rules_file: str  # "" = the shipped config/compliance.toml
 
 
 @dataclass(frozen=True)
@@ -181,6 +196,7 @@ class Settings:
     security: SecuritySettings
     chat: ChatSettings
     routing: RoutingSettings
+    compliance: ComplianceSettings
     visitor: VisitorSettings
     audit: AuditSettings
     logging: LoggingSettings
@@ -353,6 +369,7 @@ def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
         security=SecuritySettings(**section("security")),
         chat=ChatSettings(**section("chat")),
         routing=RoutingSettings(**section("routing")),
+        compliance=ComplianceSettings(**section("compliance")),
         visitor=VisitorSettings(**section("visitor")),
         audit=AuditSettings(**section("audit")),
         logging=LoggingSettings(**section("logging")),

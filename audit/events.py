@@ -69,6 +69,9 @@ class EventType(enum.IntEnum):
     TRANSCRIPT_EXPORTED = 508
     MESSAGES_READ = 509
     SURVEY_SUBMITTED = 510
+    COMPLIANCE_PROMPT_CONFIRMED = 511  # an agent sent a reply the compliance prompt flagged
+    CUSTOMER_HISTORY_VIEWED = 512
+    CANNED_REPLY_CHANGED = 513
 
     # 6xx routing
     ROUTING_RULE_CHANGED = 601
