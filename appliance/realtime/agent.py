@@ -224,6 +224,9 @@ def _agent_state(principal: Principal) -> dict[str, Any]:
             "id": principal.id,
             "name": principal.display_name,
             **presence_view(principal.id),
+            # What this account may do, so the workbench shows only what it can use
+            # (the server checks every event anyway).
+            "permissions": sorted(principal.permissions),
         },
         "conversations": [conversation_for_agent(c) for c in assigned_conversations(principal.id)],
     }
