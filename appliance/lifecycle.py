@@ -45,10 +45,12 @@ def server_started(app: Flask, *, server: str) -> None:
     identity = load_identity(runtime.settings.keys_dir)
     if _gevent_patched():
         from appliance.realtime._pings import install_ping_timers
+        from appliance.realtime._websocket import install_single_greenlet_websockets
         from appliance.services._writer import GroupCommitWriter
         from appliance.services.presence import sweep_forever as routing_sweep
 
         install_ping_timers()
+        install_single_greenlet_websockets(socketio.server.eio)
 
         # The hub's shared read connection, held for the life of the process so
         # that requests and events never open or close one.
