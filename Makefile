@@ -9,7 +9,7 @@ SIO    := node_modules/socket.io-client/dist/socket.io.min.js
 WIDGET := appliance/static/widget/enclave-widget.js
 WORKBENCH := appliance/static/workbench/workbench.js
 
-.PHONY: run test bench check lint install assets clean-demo
+.PHONY: run test bench check lint install assets clean-demo screenshots
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -77,3 +77,8 @@ lint: $(STAMP)
 
 clean-demo:
 	rm -rf $(DEMO)
+
+## make screenshots: retake the pictures in docs/images/ (real Chromium, the demo accounts);
+## needs a CJK font installed for the zh-CN shot (Debian: fonts-noto-cjk)
+screenshots: $(STAMP) assets
+	UPDATE_DOC_SCREENSHOTS=1 CI=true $(BIN)/python -m pytest -q tests/browser/test_screenshots.py

@@ -19,6 +19,7 @@ from appliance.instance import InstanceError
 from appliance.instance import load_keyring
 from appliance.realtime import register_namespaces
 from appliance.runtime import Runtime
+from appliance.services.compliance import install_rules
 from appliance.settings import Settings
 from crypto.selftest import SelfTestResult
 from crypto.selftest import run_selftest
@@ -58,6 +59,8 @@ def create_app(
     app.extensions["enclave"] = Runtime(
         settings=settings, keyring=keyring, database=database, selftest=results
     )
+    # A bad compliance rules file stops the start, naming the file and the rule.
+    install_rules(app, settings)
     _manage_connections(app, database)
     socketio.init_app(
         app,

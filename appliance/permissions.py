@@ -25,9 +25,9 @@ class Permission(StrEnum):
     QUEUES_VIEW = "queues.view"  # read queue (skill group) configuration
     QUEUES_MANAGE = "queues.manage"  # create, change, remove queues; set agents' skills
     REPORTS_VIEW = "reports.view"  # service reports: satisfaction ratings per queue and agent
-    PII_REVEAL = "pii.reveal"  # unmask PII (mobile, ID, card numbers) in a chat one may read; audited
+    PII_REVEAL = "pii.reveal"  # unmask mobile, ID and card numbers in a readable chat; audited
     DESK_SUPERVISE = "desk.supervise"  # the live supervisor view: queues, agents, chats near SLA
-    CANNED_MANAGE_SHARED = "canned.manage_shared"  # create and remove the team's shared canned replies
+    CANNED_MANAGE_SHARED = "canned.manage_shared"  # change the team's shared canned replies
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

@@ -19,6 +19,9 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...], dict[str, int]], ...]
     ("demo-wealth", "Demo Wealth Advisor", "agent", ("general", "wealth"), {"wealth": 4}),
     ("demo-supervisor", "Demo Supervisor", "supervisor", ("general", "cards", "wealth"), {}),
 )
+# Roles added to an account's main one: demo-agent may reveal masked PII (the demo shows
+# the audited reveal); demo-wealth may not.
+DEMO_EXTRA_ROLES: dict[str, tuple[str, ...]] = {"demo-agent": ("pii_viewer",)}
 # Two demo queues needing different skills (docs/routing.md, "The demo queues"):
 # a visitor who asks about a lost card reaches demo-agent, one who asks about
 # funds or deposits reaches demo-wealth; anything else goes to "general".
@@ -46,6 +49,29 @@ DEMO_QUEUES: dict[str, dict[str, Any]] = {
     },
 }
 
+# Shared canned replies (docs/http-api.md, "Canned replies"): "/" + shortcut in the composer.
+DEMO_CANNED_REPLIES: tuple[dict[str, str], ...] = (
+    {
+        "shortcut": "welcome",
+        "title": "Greeting",
+        "body": "Hello, thank you for contacting us. How can I help you today?",
+        "language": "en",
+    },
+    {
+        "shortcut": "nihao",
+        "title": "问候",
+        "body": "您好，感谢您的咨询，请问有什么可以帮您？",
+        "language": "zh-CN",
+    },
+    {
+        "shortcut": "lostcard",
+        "title": "Lost card",
+        "body": "I have noted your lost card. For your safety it is now blocked; a new card "
+        "will be sent to your registered address within 5 working days.",
+        "language": "en",
+    },
+)
+
 
 @click.group()
 def demo() -> None:
@@ -71,6 +97,7 @@ def _create_accounts(data_dir: Path, credentials: Path) -> None:
     from appliance.commands._common import bind_instance
     from appliance.services.audit_log import sequence_pending
     from appliance.services.audit_trail import operator_actor
+    from appliance.services.canned_replies import do_create_canned_reply
     from appliance.services.directory import do_create_user
     from appliance.services.queues import do_create_queue
     from appliance.services.queues import do_set_agent_skills
@@ -87,13 +114,15 @@ def _create_accounts(data_dir: Path, credentials: Path) -> None:
                 username=username,
                 display_name=display_name,
                 password=password,
-                roles=[role],
+                roles=[role, *DEMO_EXTRA_ROLES.get(username, ())],
                 groups=list(queues),
                 actor=actor,
             )
             if skills:
                 do_set_agent_skills(username=username, skills=skills, actor=actor)
             lines.append(f"  {role:<10}  user {username:<20}  password {password}\n")
+        for reply in DEMO_CANNED_REPLIES:
+            do_create_canned_reply(scope="shared", fields=reply, principal=None, actor=actor)
     except errors.Conflict:
         raise click.ClickException(
             f"the demo accounts exist but {credentials} does not, so their passwords are "

@@ -17,6 +17,7 @@ from appliance.models.instance import Instance
 from appliance.models.routing import AgentRouting
 from appliance.models.routing import AgentSkill
 from appliance.models.routing import Queue
+from appliance.models.workbench import CannedReply
 
 ALL_MODELS: list[type[BaseModel]] = [
     Instance,
@@ -35,6 +36,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Queue,
     AgentSkill,
     AgentRouting,
+    CannedReply,
 ]
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "AuditMeta",
     "AuditNode",
     "BaseModel",
+    "CannedReply",
     "Conversation",
     "Instance",
     "Message",

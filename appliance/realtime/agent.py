@@ -29,6 +29,9 @@ from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
 from appliance.realtime._payload import Field
 from appliance.realtime.agent_routing import RoutingEvents
+from appliance.realtime.agent_supervisor import SupervisorEvents
+from appliance.realtime.agent_workbench import WorkbenchEvents
+from appliance.realtime.common import CONVERSATION
 from appliance.realtime.common import MARK_READ
 from appliance.realtime.common import ONE_CONVERSATION
 from appliance.realtime.common import SEND_MESSAGE
@@ -42,6 +45,7 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import queue_room
 from appliance.services._events import visitor_room
+from appliance.services.compliance import parse_confirmation
 from appliance.services.conversations import STATUSES
 from appliance.services.conversations import do_close_conversation
 from appliance.services.conversations import do_set_status
@@ -50,13 +54,15 @@ from appliance.services.directory import Principal
 from appliance.services.directory import principal_from_session
 from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
+from appliance.services.pii import masked_view
+from appliance.services.pii_reveal import do_reveal_message
 from appliance.services.presence import do_agent_disconnected
 from appliance.services.presence import do_agent_reconnected
 
 log = logging.getLogger(__name__)
 
 
-class AgentNamespace(RoutingEvents, DeclaredNamespace):
+class AgentNamespace(RoutingEvents, SupervisorEvents, WorkbenchEvents, DeclaredNamespace):
     def on_connect(self, auth: Any = None) -> None:
         try:
             with db.connection_context():
@@ -142,10 +148,16 @@ class AgentNamespace(RoutingEvents, DeclaredNamespace):
     @event(
         "send_message",
         permission=Permission.CHAT_HANDLE,
-        schema={**SEND_MESSAGE, "internal": Field(bool, required=False, default=False)},
+        schema={
+            **SEND_MESSAGE,
+            "internal": Field(bool, required=False, default=False),
+            # The compliance rule ids the agent confirmed (services/compliance.py).
+            "confirm_compliance": Field(list, required=False),
+        },
     )
     def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         principal: Principal = connection.identity
+        confirmed = parse_confirmation(data["confirm_compliance"])
         access_conversation_by_agent(principal, data["conversation_id"], to_post=True)
         posted = post_message(
             data["conversation_id"],
@@ -155,8 +167,9 @@ class AgentNamespace(RoutingEvents, DeclaredNamespace):
             text=data["text"],
             kind="note" if data["internal"] else "text",
             origin_sid=connection.sid,
+            confirmed_rules=None if data["internal"] else confirmed,  # notes: never seen
         )
-        return {"message": posted.message, "duplicate": posted.duplicate}
+        return {"message": masked_view(posted.message), "duplicate": posted.duplicate}
 
     @event(
         "sync",
@@ -165,7 +178,7 @@ class AgentNamespace(RoutingEvents, DeclaredNamespace):
     )
     def sync(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         conversation = access_conversation_by_agent(connection.identity, data["conversation_id"])
-        return sync_answer(conversation, data, include_notes=True)
+        return sync_answer(conversation, data, include_notes=True, masked=True)
 
     @event(
         "typing",
@@ -211,6 +224,16 @@ class AgentNamespace(RoutingEvents, DeclaredNamespace):
             data["conversation_id"], closed_by="agent", actor=_actor(connection)
         )
         return {"conversation": conversation_for_agent(conversation)}
+
+    @event(
+        "reveal_message",
+        permission=Permission.PII_REVEAL,
+        schema={"conversation_id": CONVERSATION, "seq": Field(int, minimum=1)},
+    )
+    def reveal_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        access_conversation_by_agent(connection.identity, data["conversation_id"])
+        text = do_reveal_message(data["conversation_id"], data["seq"], actor=_actor(connection))
+        return {"text": text}
 
 
 def _actor(connection: Connection) -> Any:

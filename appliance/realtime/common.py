@@ -15,6 +15,7 @@ from appliance.realtime._payload import CONVERSATION_ID
 from appliance.realtime._payload import Field
 from appliance.realtime._payload import Schema
 from appliance.runtime import current_runtime
+from appliance.services.pii import masked_view
 
 
 def max_text_bytes() -> int:
@@ -39,12 +40,19 @@ MARK_READ: Schema = {"conversation_id": CONVERSATION, "seq": Field(int, minimum=
 
 
 def sync_answer(
-    conversation: Conversation, data: dict[str, Any], *, include_notes: bool
+    conversation: Conversation,
+    data: dict[str, Any],
+    *,
+    include_notes: bool,
+    masked: bool = False,
 ) -> dict[str, Any]:
-    """The ack of `sync`: messages after `after_seq`, in order, one page."""
+    """The ack of `sync`: messages after `after_seq`, in order, one page; with
+    `masked` (agents), PII in their text masked (services/pii.py)."""
     messages, has_more = messages_after(
         conversation, data["after_seq"], data["limit"], include_notes=include_notes
     )
+    if masked:
+        messages = [masked_view(message) for message in messages]
     return {"messages": messages, "has_more": has_more, "last_seq": conversation.last_seq}
 
 

@@ -28,6 +28,7 @@ from appliance.services._routing_snapshot import agent_queues
 from appliance.services._routing_snapshot import declined_set
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
+from appliance.services.pii import mask_text
 from appliance.services.routing import announce_assignment
 from appliance.services.routing import assign_directly
 from appliance.services.routing import claim_agent
@@ -199,7 +200,12 @@ def do_transfer(
         },
     )
     transferred = Conversation.get_by_id(conversation_id)
-    handover = {"from_agent_id": from_agent_id, "note": note or None, "note_seq": note_seq}
+    # The receiver is an agent: PII in the note masked (the stored note can be revealed).
+    handover = {
+        "from_agent_id": from_agent_id,
+        "note": mask_text(note) or None,
+        "note_seq": note_seq,
+    }
     send_event_on_commit(
         "conversation_transferred",
         {"conversation_id": conversation_id, "to_agent_id": to_agent_id, "to_queue": to_queue},

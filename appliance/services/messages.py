@@ -32,6 +32,8 @@ from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
+from appliance.services.compliance import check_reply
+from appliance.services.pii import masked_view
 from audit.events import Actor
 from audit.events import EventType
 from audit.events import Target
@@ -69,11 +71,14 @@ def post_message(
     text: str,
     kind: str = "text",
     origin_sid: str | None = None,
+    confirmed_rules: frozenset[str] | None = None,
 ) -> Posted:
     """Store the message, or find it if this client_msg_id was stored before.
 
     The lookup runs inside the transaction (do_post_message), so a resend that
     races its original into the same group-commit batch is caught too.
+    `confirmed_rules` (an agent's reply to the visitor; None: no check) are the
+    compliance rules the sender confirmed (services/compliance.py).
     """
     try:
         view = do_post_message(
@@ -84,6 +89,7 @@ def post_message(
             text=text,
             kind=kind,
             origin_sid=origin_sid,
+            confirmed_rules=confirmed_rules,
         )
     except _AlreadyStored as exc:
         return Posted(message=message_view(exc.message, sender.name), duplicate=True)
@@ -100,10 +106,12 @@ def do_post_message(
     text: str,
     kind: str,
     origin_sid: str | None,
+    confirmed_rules: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     stored = find_message(conversation_id, sender, client_msg_id)
     if stored is not None:
-        raise _AlreadyStored(stored)
+        raise _AlreadyStored(stored)  # before the compliance check: a resend gets its ack
+    flagged = () if confirmed_rules is None else check_reply(text, confirmed_rules)
     # Precompiled SQL (queries/_raw.py): these run for every message.
     bumped = execute(_NEXT_SEQ, (conversation_id,)).fetchone()
     if bumped is None:
@@ -123,12 +131,23 @@ def do_post_message(
         target=Target(type="conversation", id=conversation_id),
         details={"seq": seq, "kind": kind},
     )
+    if flagged:
+        record_audit(
+            EventType.COMPLIANCE_PROMPT_CONFIRMED,
+            actor=actor,
+            target=Target(type="conversation", id=conversation_id),
+            details={"seq": seq, "rules": list(flagged)},
+        )
     view = posted_view(conversation_id, seq, client_msg_id, sender, kind, text, now)
     agent_rooms = [group_room(group)]
     if agent_id is not None:
         agent_rooms.append(agent_room(agent_id))
     send_event_on_commit(
-        "message_posted", view, namespace=AGENT_NS, to=agent_rooms, skip_sid=origin_sid
+        "message_posted",
+        masked_view(view),  # agents see PII masked (reveal_message, audited)
+        namespace=AGENT_NS,
+        to=agent_rooms,
+        skip_sid=origin_sid,
     )
     if kind != "note":
         send_event_on_commit(

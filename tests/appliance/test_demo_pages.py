@@ -227,7 +227,8 @@ def test_it_creates_the_demo_accounts_and_a_private_credentials_file(setup_demo,
     assert set(passwords) == {"demo-agent", "demo-wealth", "demo-supervisor"}
     assert all(len(password) >= 16 for password in passwords.values())
     users = {user.username: user for user in list_users()}
-    assert users["demo-agent"].roles == ("agent",)
+    assert users["demo-agent"].roles == ("agent", "pii_viewer")  # the demo shows Reveal
+    assert users["demo-wealth"].roles == ("agent",)  # and an agent without it
     assert users["demo-supervisor"].roles == ("supervisor",)
     assert users["demo-agent"].groups == ("cards", "general")
     assert users["demo-wealth"].groups == ("general", "wealth")
@@ -290,4 +291,4 @@ def test_it_lets_the_demo_agent_log_in_as_the_agent_page_does(setup_demo, client
 
     assert response.status_code == 200, response.json
     assert response.json["agent"]["username"] == "demo-agent"
-    assert client.get("/api/v1/auth/session").json["agent"]["roles"] == ["agent"]
+    assert client.get("/api/v1/auth/session").json["agent"]["roles"] == ["agent", "pii_viewer"]

@@ -3,9 +3,15 @@ one browser check script (tests/browser/*.mjs, built on harness.mjs) against a s
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import subprocess
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 
 from appliance.commands.demo import CREDENTIALS_FILE
@@ -83,4 +89,86 @@ def run_check(
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{script} exited {result.returncode}:\n{output}"
     assert '"ok":true' in result.stdout, output
+    return result
+
+
+def run_steered_check(
+    script: str,
+    base: str,
+    passwords: dict[str, str],
+    *accounts: str,
+    steps: Mapping[str, Callable[[], str]],
+    timeout: float = BROWSER_TIMEOUT,
+) -> dict[str, object]:
+    """Like run_check, for a script that hands control to the test at named points: it prints
+    a line {"phase": NAME} and waits for one line on its stdin; `steps[NAME]()` runs here (say,
+    kills the server) and what it returns is written back as that line. Asserts the script
+    passed, that each step ran exactly once, and returns its final JSON result."""
+    chromium, node = require_browser_tools()
+    env = {**os.environ, "CHROMIUM": chromium}
+    for account in accounts:
+        env[account.upper().replace("-", "_") + "_PASSWORD"] = passwords[account]
+    process = subprocess.Popen(
+        [node, str(ROOT / "tests" / "browser" / script), base, str(ARTIFACTS)],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    errors: list[str] = []
+
+    def read_stdout() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        errors.extend(process.stderr)
+
+    readers = [threading.Thread(target=read_stdout), threading.Thread(target=read_stderr)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + timeout
+    output: list[str] = []
+    ran: list[str] = []
+    result: dict[str, object] = {}
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(
+                    f"{script} still running after {timeout}s:\n{''.join(output + errors)}"
+                ) from None
+            if line is None:
+                break
+            output.append(line)
+            message = json.loads(line) if line.startswith("{") else None
+            if isinstance(message, dict) and "phase" in message:
+                name = str(message["phase"])
+                assert name in steps, f"{script} asked for an unknown step {name!r}"
+                ran.append(name)
+                reply = steps[name]()
+                assert process.stdin is not None
+                process.stdin.write(reply + "\n")
+                process.stdin.flush()
+            elif isinstance(message, dict) and "ok" in message:
+                result = message
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for reader in readers:
+            reader.join(timeout=10)
+    text = "".join(output + errors)
+    assert code == 0, f"{script} exited {code}:\n{text}"
+    assert result.get("ok") is True, text
+    assert sorted(ran) == sorted(steps), f"steps run: {ran}, expected each of {sorted(steps)}"
     return result

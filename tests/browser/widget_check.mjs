@@ -54,6 +54,7 @@ const W = {
   launcher: ".ew-launcher",
   panel: ".ew-panel",
   topic: ".ew-prechat select",
+  question: ".ew-prechat textarea",
   start: ".ew-prechat button[type=submit]",
   status: ".ew-status",
   text: ".ew-compose input",
@@ -94,6 +95,8 @@ async function run(browser) {
   await visitor.click(W.launcher);
   check((await widgetState(visitor)).expanded === "true", "the launcher did not set aria-expanded");
   await visitor.selectOption(W.topic, "cards");
+  // The pre-chat question chooses nothing here (the topic does) but is the first message.
+  await visitor.fill(W.question, "Where do I report a card?");
   await visitor.click(W.start);
   await visitor.waitForFunction(
     () => /Demo Agent/.test(document.querySelector(".enclave-widget-host").shadowRoot.querySelector(".ew-status").textContent),
@@ -104,6 +107,7 @@ async function run(browser) {
   await visitor.fill(W.text, "I lost my card");
   await visitor.press(W.text, "Enter");
   await agent.locator("#conversations li.conversation").first().waitFor();
+  check((await received(agent, "#messages", "Where do I report")) === "Where do I report a card?", "the agent did not get the pre-chat question");
   check((await received(agent, "#messages", "I lost my card")) === "I lost my card", "the agent did not get the message");
   await agent.fill("#text", "I have blocked it for you");
   await agent.click("#send");
@@ -126,7 +130,7 @@ async function run(browser) {
 
   // Reload: the conversation and its messages come back, each once.
   await visitor.reload();
-  const expected = ["I lost my card", "I have blocked it for you", XSS];
+  const expected = ["Where do I report a card?", "I lost my card", "I have blocked it for you", XSS];
   await visitor.waitForFunction(
     (texts) => {
       const root = document.querySelector(".enclave-widget-host")?.shadowRoot;

@@ -377,6 +377,9 @@ export function startWidget(settings, io) {
       for (const text of [ack.welcome_message, ack.conversation.status === "queued" && ack.queue_message]) {
         if (text) ui.messages.append(renderMessage({ text, sender: { type: "system" } }, t, { mine: false, pending: false }));
       }
+      // The question chose the queue; it is also the customer's first message, so the
+      // agent reads it (sent like any message: idempotent, resent after a drop).
+      if (question && ack.conversation.status !== "closed") send(ack.conversation.id, question);
       if (isOpen()) ui.text.focus();
     } else {
       const leave = ack.leave_message || {};

@@ -2,6 +2,13 @@
 // shared MessageStream, so each is applied once), our sends still waiting for their ack
 // (resent with the same client_msg_id by emitReliably, across reconnects), the visitor's
 // typing and read position, and what counts as unread.
+//
+// Personal data arrives masked ("masked": true, docs/protocol.md); an agent with
+// pii.reveal may reveal one message, which replaces its text (still rendered as text).
+// A reply the server holds for the compliance prompt stays pending ("held") until the
+// agent edits it (nothing was sent) or sends it anyway: the SAME payload again, with
+// confirm_compliance listing the rules. Reusing its client_msg_id is safe because a held
+// reply stores nothing; from then on a lost ack is resent with that id and acked once.
 import { reactive } from "vue";
 import {
   MessageStream,
@@ -19,7 +26,8 @@ export function createChat(socket, conversation, myId) {
     id: conversation.id,
     conversation,
     messages: [],
-    pending: [], // {clientMsgId, text, note, state: "sending" | "retrying" | "failed", error}
+    pending: [], // {clientMsgId, text, note, state: "sending" | "retrying" | "held" | "failed", error}
+    compliance: null, // {entry, payload, rules}: a reply held by the compliance prompt
     visitorTyping: false,
     visitorReadSeq: conversation.read_seq?.visitor ?? 0,
     agentReadSeq: conversation.read_seq?.agent ?? 0,
@@ -60,13 +68,55 @@ export function createChat(socket, conversation, myId) {
     typing.stopped();
     const entry = reactive({ clientMsgId: payload.client_msg_id, text, note, state: "sending", error: "" });
     chat.pending.push(entry);
+    await deliver(entry, payload);
+  }
+
+  async function deliver(entry, payload) {
+    entry.state = "sending";
     const ack = await emitReliably(socket, "send_message", payload, () => (entry.state = "retrying"));
     if (ack.ok) {
-      chat.pending.splice(chat.pending.indexOf(entry), 1);
+      dropPending(entry);
       stream.receive(ack.message);
+    } else if (ack.code === "compliance_prompt") {
+      entry.state = "held";
+      chat.compliance = { entry, payload, rules: ack.rules || [] };
     } else {
       entry.state = "failed";
       entry.error = ack.code;
+    }
+  }
+
+  function dropPending(entry) {
+    const index = chat.pending.indexOf(entry);
+    if (index >= 0) chat.pending.splice(index, 1);
+  }
+
+  // "Send anyway": the held payload again, confirming every rule the server listed.
+  function sendAnyway() {
+    const held = chat.compliance;
+    if (!held) return Promise.resolve();
+    chat.compliance = null;
+    const confirmed = { ...held.payload, confirm_compliance: held.rules.map((rule) => rule.id) };
+    return deliver(held.entry, confirmed);
+  }
+
+  // "Edit": nothing was sent; the text goes back into the compose field.
+  function editHeld() {
+    const held = chat.compliance;
+    if (!held) return;
+    chat.compliance = null;
+    dropPending(held.entry);
+    chat.draft = held.entry.text;
+  }
+
+  async function reveal(message) {
+    message.revealError = "";
+    const ack = await emitOnce(socket, "reveal_message", { conversation_id: chat.id, seq: message.seq });
+    if (ack.ok) {
+      message.text = ack.text;
+      message.revealed = true;
+    } else {
+      message.revealError = ack.code;
     }
   }
 
@@ -87,6 +137,9 @@ export function createChat(socket, conversation, myId) {
     markRead,
     markReadSoon,
     send,
+    sendAnyway,
+    editHeld,
+    reveal,
     received,
     visitorTyped,
     typed: () => typing.typed(),

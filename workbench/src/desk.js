@@ -2,11 +2,14 @@
 // capacity, open chats, offers, the queues served. Socket.IO reconnects by itself after a
 // network drop or a server restart; on every connect after the first, each open chat
 // catches up with `sync` after its last applied seq, and sends still unacked are resent by
-// emitReliably with their original client_msg_id.
+// emitReliably with their original client_msg_id. A chat assigned or offered to the agent
+// (not one they picked up or accepted themselves) is announced by notify.js.
 import { io } from "socket.io-client";
 import { reactive } from "vue";
 import { emitOnce, emitReliably } from "../../appliance/static/demo/chat.js";
 import { createChat } from "./chats.js";
+import { language } from "./i18n.js";
+import { createNotifier } from "./notify.js";
 
 const SIGNED_OUT = new Set(["unauthorized", "session_expired", "forbidden"]);
 
@@ -22,8 +25,19 @@ export function createDesk(onSignedOut) {
   });
   const socket = io("/agent", { path: "/socket.io/", withCredentials: true });
   let connectedOnce = false;
+  const notifier = createNotifier();
+  let stateSeen = false; // the first agent_state lists the chats we had: nothing new
+  const claiming = new Set(); // ids we are picking up or accepting ourselves
 
   const chatById = (id) => desk.chats.find((chat) => chat.id === id);
+
+  // Only the queue's configured display name goes into the notification: no visitor data.
+  function announce(conversation) {
+    if (claiming.has(conversation.id)) return;
+    const queue = desk.queues.find((q) => q.queue === conversation.group);
+    const name = queue?.display_name?.[language.value] || queue?.display_name?.en || conversation.group || "—";
+    notifier.newChat(name, conversation.id);
+  }
 
   function addChat(conversation) {
     const existing = chatById(conversation.id);
@@ -78,16 +92,24 @@ export function createDesk(onSignedOut) {
     desk.agent = agent;
     const open = new Set(conversations.map((c) => c.id));
     for (const chat of desk.chats) if (!open.has(chat.id) && !chat.closed) dropChat(chat.id);
+    // After a reconnect: chats assigned to us while we were away are new to us.
+    const fresh = stateSeen ? conversations.filter((c) => !chatById(c.id)) : [];
+    stateSeen = true;
     for (const conversation of conversations) addChat(conversation);
+    for (const conversation of fresh) announce(conversation);
   });
   socket.on("conversation_assigned", (conversation) => {
     if (conversation.agent && desk.agent && conversation.agent.id !== desk.agent.id) return;
+    const known = Boolean(chatById(conversation.id)) || desk.offers.some((o) => o.id === conversation.id);
     dropOffer(conversation.id);
     addChat(conversation);
+    if (!known) announce(conversation);
   });
   socket.on("conversation_offered", (offer) => {
+    const known = desk.offers.some((o) => o.id === offer.id);
     dropOffer(offer.id);
     desk.offers.push(offer);
+    if (!known) announce(offer);
   });
   socket.on("offer_withdrawn", ({ conversation_id }) => dropOffer(conversation_id));
   socket.on("conversation_transferred", ({ conversation_id }) => dropChat(conversation_id));
@@ -123,7 +145,8 @@ export function createDesk(onSignedOut) {
       return ack;
     },
     async accept(offer) {
-      const ack = await act("accept_offer", { conversation_id: offer.id });
+      claiming.add(offer.id);
+      const ack = await act("accept_offer", { conversation_id: offer.id }).finally(() => claiming.delete(offer.id));
       dropOffer(offer.id);
       if (ack.ok) addChat(ack.conversation);
     },
@@ -132,7 +155,9 @@ export function createDesk(onSignedOut) {
       dropOffer(offer.id);
     },
     async pickUp(conversationId) {
-      const ack = await act("pick_up", { conversation_id: conversationId });
+      // The server's conversation_assigned for this can arrive before the ack.
+      claiming.add(conversationId);
+      const ack = await act("pick_up", { conversation_id: conversationId }).finally(() => claiming.delete(conversationId));
       if (ack.ok) addChat(ack.conversation);
     },
     async close(chat) {
@@ -147,6 +172,16 @@ export function createDesk(onSignedOut) {
       if (ack.ok) dropChat(chat.id);
       return ack;
     },
-    disconnect: () => socket.disconnect(),
+    notifier,
+    // For views beside the chats (SupervisorView.vue): one ask, and listening, on this socket.
+    request: (event, payload = {}) => emitOnce(socket, event, payload),
+    listen(event, handler) {
+      socket.on(event, handler);
+      return () => socket.off(event, handler);
+    },
+    disconnect() {
+      notifier.stop();
+      socket.disconnect();
+    },
   });
 }
