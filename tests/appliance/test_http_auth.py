@@ -97,7 +97,15 @@ def test_it_signs_in_and_says_who_is_signed_in(client):
         "name": "Agent1",
         "roles": ["agent", "supervisor"],
         "groups": ["cards", "general"],
-        "permissions": ["chat.handle", "conversation.view_group", "queues.view", "reports.view"],
+        "permissions": [
+            "canned.manage_shared",
+            "chat.handle",
+            "conversation.view_group",
+            "desk.supervise",
+            "pii.reveal",
+            "queues.view",
+            "reports.view",
+        ],
     }
     assert response.json["ok"] is True
     assert response.json["agent"] == expected
