@@ -10,8 +10,9 @@ silence, and always answers):
   or above that posterior takes the message from a rule for any queue not among them, so
   "someone is using my card" is not kept by the cards rule.
 
-SHIPPED_BLEND holds the values chosen by 5-fold cross-validation on the dev examples
-(tests/bench/bench_intent.py prints it; docs/routing.md, "Intent pre-routing").
+SHIPPED_BLEND holds the values chosen by 5-fold cross-validation on the training examples,
+the dev and dev2 splits (tests/bench/bench_intent.py prints the grid; docs/routing.md,
+"Intent pre-routing").
 """
 
 from __future__ import annotations
@@ -64,4 +65,4 @@ class Blend:
         return answer if takes_over and guess.posterior >= self.override_posterior else found
 
 
-SHIPPED_BLEND = Blend(min_posterior=0.7, overriders=("fraud",), override_posterior=0.5)
+SHIPPED_BLEND = Blend(min_posterior=0.6, overriders=("fraud",), override_posterior=0.5)

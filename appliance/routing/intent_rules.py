@@ -29,12 +29,14 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "借呗", "陌生", "保证金", "投资群", "拉进", "共享屏幕", "屏幕共享", "远程控制",
             "会议软件", "伪卡", "复制卡", "被转走", "莫名其妙少了", "钱不见了", "詐騙", "盜刷",
             "被騙",
+            "泄露", "诱导", "联系不上", "配合调查", "账户被盗",
             "fraud", "fraudulent", "fraudster", "scam", "phishing", "hacked", "hacker",
             "unauthorized", "unauthorised", "identity theft", "suspicious", "cloned", "skimmer",
             "skimming", "tricked", "impersonating", "stole money", "stolen money", "money missing",
             "missing from my", "not authorized", "compromised", "legit", "bail money", "in my name",
             "stranger", "convince", "data breach", "safe account", "remote access", "anydesk",
             "teamviewer", "screen sharing",
+            "emptied", "taken over", "vanished", "disappeared with",
         ],
         "patterns": [
             r"(?:didn'?t|did not|never) (?:make|made|authori[sz]e|do|withdraw|buy|request|ask"
@@ -59,6 +61,10 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             r"(?:strange|weird|unknown|unfamiliar|odd|random) (?:transaction|charge|payment"
             r"|purchase)",
             r"(?:text|sms|email|message|call)[a-z ]{0,40} (?:link|verify)",
+            r"(?:confirm|tell|read out|give)[a-z ]{0,20} (?:my |the )?(?:pin|otp|password|cvv)",
+            r"(?:somebody|someone|strangers?) (?:is|are|was|keeps?) (?:using|making|spending"
+            r"|taking)",
+            r"[$£€¥]\d[\d,]* (?:is |was |has )?(?:gone|missing|taken)",
         ],
     },
     "complaints": {
@@ -71,6 +77,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "忍无可忍", "差评", "效率", "打不通", "骗人", "承诺", "反映", "人民银行", "监管",
             "不理", "凭什么", "服了", "折腾", "难用", "听不懂", "赔偿", "不负责", "坑人",
             "大呼小叫", "投訴",
+            "有意见", "难听", "没消息", "不满意", "没人回", "推卸", "敷衍",
             "complaint", "complain", "dissatisfied", "unhappy", "terrible", "awful", "horrible",
             "rude", "unacceptable", "ridiculous", "disappointed", "disgusting", "worst", "garbage",
             "useless", "escalate", "ombudsman", "regulator", "apology", "unfair", "unfairly",
@@ -79,6 +86,8 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "frustration", "incompetent", "promised", "still waiting", "still nothing", "grievance",
             "compensation", "poorly", "disgrace", "treated", "not impressed", "feedback",
             "wrong information", "wait time", "bounced between", "passed around",
+            "disappointment", "absurd", "condescending", "unhelpful", "someone senior",
+            "responsibility", "poor experience", "not satisfied", "unprofessional",
         ],
         "patterns": [
             r"(?:speak|talk) (?:to|with) (?:a|the|your) (?:manager|supervisor)",
@@ -86,6 +95,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             r"(?:跑了|来了|去了|打了)[一二两三四五六七八九十几\d]+(?:趟|次|遍)",
             r"(?:不|没|未)经(?:过)?我?的?同意",
             r"太(?:差|慢|难|烂|坑|过分|离谱|麻烦|不负责)",
+            r"破(?:银行|app|服务|系统|网点)",
         ],
     },
     "loans": {
@@ -101,6 +111,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
         ],
         "patterns": [
             r"借.{0,2}钱",
+            r"(?:买车|买房|装修|车|房).{0,4}分期",
         ],
     },
     "wealth": {
@@ -110,15 +121,18 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "债券", "黄金", "贵金属", "保险", "年金", "收益", "赎回", "申购", "认购", "定投",
             "风险评估", "风评", "保本", "净值", "资产配置", "配置资产", "分红", "股票", "活期",
             "养老金", "闲钱", "投资", "增值", "保值", "稳健", "私人银行", "风险等级", "理財",
+            "存款产品", "外币存款",
             "fund", "mutual fund", "invest", "investment", "term deposit", "fixed deposit",
             "time deposit", "deposit rate", "savings rate", "interest rate", "wealth", "portfolio",
             "bond", "treasury", "gold", "cd", "certificate of deposit", "yield", "redeem",
             "redemption", "stock", "etf", "annuity", "insurance", "pension", "retirement",
             "risk assessment", "risk profile", "dividend", "mature", "maturity", "private bank",
             "isa", "structured product",
+            "better interest", "higher interest", "notice account", "notice savings",
         ],
         "patterns": [
             r"park (?:my |some |our )?(?:money|cash|savings|funds|\d)",
+            r"(?<![a-z0-9])r[1-5](?:级|以下|以上|产品| risk| product)",
         ],
     },
     "cards": {
@@ -130,6 +144,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "芯片", "卡过期", "锁卡", "卡被锁", "万事达", "银联卡", "卡片", "副卡", "附属卡",
             "取现", "钱包", "取款机", "提款机", "金卡", "白金卡", "信用卡还款", "停用", "积分",
             "里程", "降额", "掛失", "補卡",
+            "卡号",
             "visa", "card", "debit card", "credit card", "lost card", "stolen card",
             "card activation", "pin", "atm", "credit limit", "card limit", "withdrawal limit",
             "declined", "annual fee", "replacement", "replace", "expiry date", "contactless",
@@ -151,12 +166,14 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "收款", "付款", "汇入", "汇出", "跨境", "电汇", "交易失败", "支付失败", "扣款失败",
             "没收到", "撤回", "代发", "汇过来", "转出", "转入", "购汇", "结汇", "外汇", "转给",
             "转过去", "转帐", "在途", "轉賬", "轉帳", "匯款",
+            "货款", "划转", "工资没到",
             "transfer", "tranfer", "wire", "remittance", "remit", "swift", "iban", "sort code",
             "routing number", "send money", "sending money", "sent money", "receive money",
             "bill payment", "payee", "beneficiary", "money from abroad", "overseas",
             "international", "direct debit", "standing order", "paid twice", "went through twice",
             "exchange rate", "zelle", "paypal", "western union", "moneygram", "trace", "bic",
             "sepa", "ach", "show up", "arrive",
+            "recipient", "chaps", "faster payment", "scheduled payment", "pay someone", "salary",
         ],
         "patterns": [
             r"payments?[a-z ]{0,30} (?:fail|declin|reject|pending|stuck|bounc)",
@@ -178,6 +195,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "账户冻结", "账户被冻结", "只收不付", "非柜面", "身份证", "实名", "补充资料", "流水",
             "对账单", "二类账户", "三类账户", "u盾", "数字证书", "代办", "开通网银", "去世", "过世",
             "一类户", "二类户", "人脸识别", "身份验证", "開戶", "網銀",
+            "非活跃", "不动户", "睡眠户", "久悬", "转账密码", "支付密码", "交易密码",
             "open an account", "open account", "account opening", "close my account",
             "close account", "savings account", "checking account", "current account",
             "joint account", "business account", "online banking", "internet banking", "login",
@@ -186,6 +204,7 @@ DEFAULT_RULES: Mapping[str, Mapping[str, object]] = {
             "frozen", "statement", "non resident", "session", "locked out", "app", "mobile banking",
             "account", "deceased", "passed away", "security question", "two-factor", "2fa",
             "authentication",
+            "nationality", "tax residency", "dormant account",
         ],
         "patterns": [
             r"开(?:个|一个|了|张)?.{0,4}(?:账户|帐户|户头)",

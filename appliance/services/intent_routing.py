@@ -3,7 +3,8 @@
 The classifier's training examples ship inside the package as
 appliance/data/intent_examples.jsonl, one JSON object per line:
 {"text": ..., "queue": <a rule's queue, or null for no intent>, "lang": ...}. They are
-the "dev" split of tests/data/intents.jsonl, and a test keeps the two equal.
+the "dev" and "dev2" splits of tests/data/intents.jsonl (never "holdout2"), and a test
+keeps them equal.
 
 They are read and trained on once per process, at first use. A missing or malformed
 file is a broken installation: it raises IntentExamplesError every time it is asked

@@ -1,10 +1,12 @@
 """routing/intent.py: normalisation, matching, precedence, pre-chat choices, rule errors,
 the classifier, and precision/recall on the labelled set tests/data/intents.jsonl.
 
-The labelled set has two splits. "dev" is what the default rules were tuned on and what the
-shipped classifier is trained on (appliance/data/intent_examples.jsonl is a copy of it), so
-its figures guard against regressions and say nothing about new text; "holdout" was written
-after the rules (and the classifier's design) were frozen, and is never tuned or trained on.
+The labelled set has three splits. "dev" and "dev2" are what the default rules were tuned on
+and what the shipped classifier is trained on (appliance/data/intent_examples.jsonl is a copy
+of them), so their figures guard against regressions and say nothing about new text. "dev2"
+was the first holdout: it was scored once, which spent it as a measure, so it became tuning
+data. "holdout2" was written before the current rules, classifier features and blend were
+tuned, and is never tuned or trained on.
 Scoring lives in tests/bench/_intent_scoring.py, shared with tests/bench/bench_intent.py.
 See docs/routing.md, "Intent pre-routing".
 """
@@ -34,11 +36,13 @@ from appliance.routing.intent import normalise_text
 from appliance.services.intent_routing import IntentExamplesError
 from appliance.services.intent_routing import intent_rules
 from appliance.services.intent_routing import parse_examples
+from tests.bench._intent_scoring import HOLDOUT
 from tests.bench._intent_scoring import Labelled
 from tests.bench._intent_scoring import examples
 from tests.bench._intent_scoring import load_labelled
 from tests.bench._intent_scoring import score
 from tests.bench._intent_scoring import split
+from tests.bench._intent_scoring import training
 
 QUEUES = ("fraud", "complaints", "loans", "wealth", "cards", "transfers", "accounts")
 RULES_ONLY = IntentRules.from_mapping(DEFAULT_RULES)
@@ -377,16 +381,16 @@ def test_bad_examples_are_refused(examples_given: list, message: str) -> None:
 # --- the shipped examples ------------------------------------------------------------
 
 
-def test_the_shipped_examples_are_the_dev_split_and_nothing_else(
+def test_the_shipped_examples_are_the_tuning_splits_and_nothing_else(
     labelled: list[Labelled],
 ) -> None:
     """They cannot drift from the labelled set, and the holdout never leaks into training."""
     package = importlib.resources.files(intent_routing.EXAMPLES_PACKAGE)
     text = package.joinpath(intent_routing.EXAMPLES_FILE).read_text(encoding="utf-8")
     shipped_rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    holdout = {row.text for row in split(labelled, "holdout")}
-    assert not holdout & {row["text"] for row in shipped_rows}
-    dev = split(labelled, "dev")
+    holdout = {normalise_text(row.text) for row in split(labelled, HOLDOUT)}
+    assert not holdout & {normalise_text(row["text"]) for row in shipped_rows}
+    dev = training(labelled)
     assert shipped_rows == [{"text": row.text, "queue": row.queue, "lang": row.lang} for row in dev]
     assert parse_examples(text, "shipped") == tuple(examples(dev))
 
@@ -430,13 +434,20 @@ def test_the_labelled_set_is_large_varied_and_well_formed(labelled: list[Labelle
     assert set(languages) == {"zh", "en"}
     assert min(languages.values()) >= 0.4 * len(labelled)
     splits = Counter(row.split for row in labelled)
-    assert set(splits) == {"dev", "holdout"}
-    assert splits["holdout"] >= 100
+    assert set(splits) == {"dev", "dev2", HOLDOUT}
+    holdout = split(labelled, HOLDOUT)
+    assert len(holdout) >= 140
+    holdout_queues = Counter(row.queue for row in holdout)
+    assert min(holdout_queues[name] for name in QUEUES) >= 17
+    assert holdout_queues[None] >= 20
+    holdout_languages = Counter(row.lang for row in holdout)
+    assert min(holdout_languages.values()) >= 0.4 * len(holdout)
 
 
 def test_dev_recall_and_precision(default_rules: IntentRules, labelled: list[Labelled]) -> None:
-    """Regression guard on the text the rules were tuned on: recall >= 0.85 per queue."""
-    report = score("dev split, rules only", default_rules, split(labelled, "dev"))
+    """Regression guard on the text the rules were tuned on (dev and dev2): recall and
+    precision >= 0.85 per queue."""
+    report = score("dev + dev2, rules only", default_rules, training(labelled))
     assert all(row.recall >= 0.85 for row in report.table), report
     assert all(row.precision >= 0.85 for row in report.table), report
 
@@ -444,47 +455,43 @@ def test_dev_recall_and_precision(default_rules: IntentRules, labelled: list[Lab
 def test_holdout_figures_of_the_rules_alone_do_not_regress(
     default_rules: IntentRules, labelled: list[Labelled]
 ) -> None:
-    """Floors just under what was measured when the holdout was first scored (0.66
-    accuracy); these are not the targets."""
-    report = score("holdout split, rules only", default_rules, split(labelled, "holdout"))
-    assert report.accuracy >= 0.64, report
-    assert all(row.precision >= 0.7 for row in report.table if row.queue), report
+    """Floors just under what was measured when holdout2 was first scored (0.92 accuracy,
+    the lowest queue precision 0.82 for accounts); these are not the targets."""
+    report = score("holdout2, rules only", default_rules, split(labelled, HOLDOUT))
+    assert report.accuracy >= 0.90, report
+    assert all(row.precision >= 0.75 for row in report.table if row.queue), report
 
 
-# Recall and precision floors on the holdout for the shipped rules (15 questions per
-# queue, 7 with no intent): recall one question under what was measured, precision a
-# little looser.
+# Recall and precision floors on holdout2 for the shipped rules (18 questions per queue,
+# 22 with no intent): recall one question under what was measured, precision a little
+# looser. Measured once, after the rules, features, examples and blend were frozen.
 SHIPPED_HOLDOUT_FLOORS = {
-    "fraud": (0.66, 0.75),  # measured 0.73, 0.85 (0.47, 0.88 before SHIPPED_BLEND)
-    "complaints": (0.86, 0.90),  # 0.93, 1.00
-    "loans": (0.86, 0.90),  # 0.93, 1.00
-    "wealth": (0.86, 0.70),  # 0.93, 0.82
-    "cards": (0.86, 0.70),  # 0.93, 0.82
-    "transfers": (0.60, 0.80),  # 0.67, 0.91 (0.73, 0.92 before)
-    "accounts": (0.80, 0.60),  # 0.87, 0.72
-    None: (0.57, 0.50),  # 0.71, 0.62 (the default queue)
+    "fraud": (0.88, 0.85),  # measured recall 0.94, precision 0.94
+    "complaints": (0.88, 0.90),  # 0.94, 1.00
+    "loans": (0.94, 0.90),  # 1.00, 1.00
+    "wealth": (0.94, 0.85),  # 1.00, 0.95
+    "cards": (0.83, 0.85),  # 0.89, 0.94
+    "transfers": (0.94, 0.80),  # 1.00, 0.90
+    "accounts": (0.83, 0.80),  # 0.89, 0.89
+    None: (0.90, 0.90),  # 0.95, 1.00 (the default queue)
 }
 
 
 def test_holdout_figures_of_the_shipped_rules_do_not_regress(
     shipped: IntentRules, labelled: list[Labelled]
 ) -> None:
-    """The rules plus the classifier trained on the shipped (dev) examples, blended as
-    SHIPPED_BLEND: 0.85 accuracy when measured (once), against 0.82 before the blend and
-    0.66 for the rules alone. Floors, not targets."""
-    report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
-    assert report.accuracy >= 0.83, report
+    """The rules plus the classifier trained on the shipped (dev + dev2) examples, blended
+    as SHIPPED_BLEND: 0.95 accuracy on holdout2 when measured (once), against 0.92 for the
+    rules alone. Floors, not targets."""
+    report = score("holdout2, shipped", shipped, split(labelled, HOLDOUT))
+    assert report.accuracy >= 0.93, report
     for name, (recall, precision) in SHIPPED_HOLDOUT_FLOORS.items():
         assert report.recall(name) >= recall, report
         assert report.precision(name) >= precision, report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: on text written after the rules froze, recall stays below 0.85 with "
-    "SHIPPED_BLEND for fraud (0.73, was 0.47), transfers (0.67, was 0.73) and no intent "
-    "(0.71) (docs/routing.md)",
-)
 def test_holdout_recall_meets_the_bar(shipped: IntentRules, labelled: list[Labelled]) -> None:
-    report = score("holdout split, shipped", shipped, split(labelled, "holdout"))
+    """The issue's bar, on text nothing was tuned on: recall >= 0.85 in every queue
+    (measured once: lowest 0.89, cards and accounts; docs/routing.md)."""
+    report = score("holdout2, shipped", shipped, split(labelled, HOLDOUT))
     assert all(row.recall >= 0.85 for row in report.table), report
