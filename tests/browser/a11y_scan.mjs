@@ -1,7 +1,12 @@
 // Accessibility scan (issue 6, item 5): axe-core in real headless Chromium against the
-// demo pages and the embedded visitor widget, in the states a visitor or agent sees:
-// /demo/, /demo/visitor, /demo/agent (login form, then signed in with a conversation),
-// and on /demo/widget the widget closed, open with the pre-chat form, and in a chat.
+// demo pages, the embedded visitor widget and the agent workbench, in the states a visitor
+// or agent sees: /demo/, /demo/visitor, /demo/agent (login form, then signed in with a
+// conversation); on /demo/widget the widget closed, open with the pre-chat form, in a chat
+// and, after the agent closed it, with the survey; on /demo/widget?group=after-hours (a
+// queue that is never open; test_accessibility.py's server has it) the leave-a-message form;
+// and /workbench/ signed out, then signed in with that chat and each of its dialogs and
+// panels open in turn: the compliance prompt, the canned-reply combobox after "/", the
+// canned replies manager, the customer panel, the transfer dialog, then the desk in zh-CN.
 // Rules: WCAG 2.0 and 2.1, levels A and AA. The widget renders into an open shadow root,
 // which axe-core scans by default (a throwaway run with a broken element inside it was
 // reported, see docs/widget.md "Accessibility").
@@ -11,7 +16,7 @@
 // Prints the moderate/minor findings (reported, not failed) and the serious/critical ones
 // (failed) to stderr, then one JSON line; exits 1 on any serious or critical violation or
 // other failure, after a screenshot of every open page into SCREENSHOT_DIR.
-// To scan another page, add one line to SCANS below.
+// To scan another page or state, add one line to SCANS below.
 import { createRequire } from "node:module";
 import { runCheck } from "./harness.mjs";
 
@@ -31,7 +36,8 @@ const errors = [];
 
 // What to scan, in order. `tab` names a browser tab: the first entry with a new tab opens
 // `path` in it, later entries on the same tab continue from where the previous left it.
-// `ready` brings the page into the state to scan and waits for it (no sleeps).
+// `ready` brings the page into the state to scan and waits for it (no sleeps); `after`, if
+// given, undoes it once scanned (closes a dialog) so the next entry starts from a clean desk.
 const SCANS = [
   { name: "demo-index", tab: "index", path: "/demo/", ready: (p) => p.locator("main").waitFor() },
   { name: "demo-visitor", tab: "visitor", path: "/demo/visitor", ready: (p) => p.locator("#start").waitFor({ state: "visible" }) },
@@ -43,13 +49,100 @@ const SCANS = [
   { name: "demo-agent-chat", tab: "agent", ready: (p) => p.locator("#pane").waitFor({ state: "visible" }) },
   { name: "workbench-sign-in", tab: "workbench", path: "/workbench/", ready: (p) => p.locator("#wb-username").waitFor({ state: "visible" }) },
   { name: "workbench-desk", tab: "workbench", ready: signInToWorkbench },
+  { name: "workbench-compliance", tab: "workbench", ready: openCompliancePrompt, after: editHeldReply },
+  { name: "workbench-canned-combobox", tab: "workbench", ready: openCannedCombobox, after: closeCannedCombobox },
+  { name: "workbench-canned-manager", tab: "workbench", ready: openCannedManager, after: (p) => closeDialog(p, "canned-dialog") },
+  { name: "workbench-customer-panel", tab: "workbench", ready: openCustomerPanel },
+  { name: "workbench-transfer", tab: "workbench", ready: openTransferDialog, after: (p) => closeDialog(p, "transfer-dialog") },
+  { name: "workbench-zh-CN", tab: "workbench", ready: switchToChinese },
+  { name: "widget-survey", tab: "widget", ready: surveyAfterTheAgentCloses },
+  { name: "widget-leave-message", tab: "leave", path: "/demo/widget?group=after-hours", ready: openLeaveMessage },
 ];
+
+const T = (name) => `[data-test="${name}"]`;
+const ASK_PASSWORD = "please tell me your password"; // held by the compliance prompt
 
 async function signInToWorkbench(page) {
   await page.fill("#wb-username", "demo-agent");
   await page.fill("#wb-password", password);
   await page.click("form[data-test=sign-in] button[type=submit]");
   await page.locator("#wb-username").waitFor({ state: "detached" });
+  await page.locator("article.chat").first().waitFor(); // the widget's chat (demo-agent has it)
+}
+
+function workbenchChat(page) {
+  return page.locator("article.chat").first();
+}
+
+// A reply asking for a password: the server holds it and the compliance dialog opens.
+async function openCompliancePrompt(page) {
+  const chat = workbenchChat(page);
+  await chat.locator(T("text")).fill(ASK_PASSWORD);
+  await chat.locator(T("text")).press("Enter");
+  await page.locator(T("compliance-dialog")).waitFor({ state: "visible" });
+}
+
+// Edit (Escape): nothing is sent, the text comes back into the reply field; clear it.
+async function editHeldReply(page) {
+  await page.keyboard.press("Escape");
+  await page.locator(T("compliance-dialog")).waitFor({ state: "detached" });
+  await workbenchChat(page).locator(T("text")).fill("");
+}
+
+async function openCannedCombobox(page) {
+  const field = workbenchChat(page).locator(T("text"));
+  await field.fill("/");
+  await page.locator(`${T("canned-listbox")}:not([hidden]) ${T("canned-option")}`).first().waitFor();
+  const expanded = await field.getAttribute("aria-expanded");
+  if (expanded !== "true") throw new Error(`the reply field's aria-expanded is ${expanded} with the list open`);
+}
+
+async function closeCannedCombobox(page) {
+  const field = workbenchChat(page).locator(T("text"));
+  await field.press("Escape");
+  await page.locator(`${T("canned-listbox")}[hidden]`).first().waitFor({ state: "attached" });
+  await field.fill("");
+}
+
+// The manager from the sidebar (no chat needed), with the demo's shared replies listed.
+async function openCannedManager(page) {
+  await page.click(T("canned-manage-desk"));
+  await page.locator(`${T("canned-dialog")} ${T("canned-shared")} li`).first().waitFor();
+}
+
+async function closeDialog(page, name) {
+  await page.keyboard.press("Escape");
+  await page.locator(T(name)).waitFor({ state: "detached" });
+}
+
+async function openCustomerPanel(page) {
+  await workbenchChat(page).locator(T("customer-toggle")).click();
+  await page.locator(T("customer-who")).waitFor();
+}
+
+async function openTransferDialog(page) {
+  await workbenchChat(page).locator(T("transfer")).click();
+  await page.locator(T("transfer-dialog")).waitFor({ state: "visible" });
+}
+
+async function switchToChinese(page) {
+  await page.selectOption(T("language"), "zh-CN");
+  await page.locator(T("connection")).filter({ hasText: "已连接" }).waitFor();
+}
+
+// demo-agent closes the chat in the workbench; the widget offers the survey.
+async function surveyAfterTheAgentCloses(page) {
+  const desk = pages.get("workbench");
+  await workbenchChat(desk).locator(T("close")).click();
+  await workbenchChat(desk).locator(T("closed")).waitFor();
+  await page.locator(".ew-survey").waitFor({ state: "visible" });
+}
+
+// A queue that is never open: starting a chat offers the leave-a-message form.
+async function openLeaveMessage(page) {
+  await page.click(".ew-launcher");
+  await page.click(".ew-prechat button[type=submit]");
+  await page.locator(".ew-leave textarea").waitFor({ state: "visible" });
 }
 
 async function signInAndGoOnline(page) {
@@ -124,6 +217,7 @@ async function run(browser) {
     const violations = await axe(page);
     summary[scan.name] = violations.map((v) => `${v.id}:${v.impact}`);
     for (const v of violations) (FAILING.has(v.impact) ? failing : reported).push(describe(scan.name, v));
+    if (scan.after) await scan.after(page);
   }
   if (reported.length) console.error(`moderate/minor (reported, not failed):\n${reported.join("\n")}`);
   if (errors.length) throw new Error(`script errors: ${errors.join("; ")}`);

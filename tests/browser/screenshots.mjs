@@ -1,20 +1,26 @@
-// The pictures of docs/agent-guide.md and docs/integrator-guide.md, taken from the real demo
-// in headless Chromium: the widget on the demo bank page /demo/widget (closed, the pre-chat
-// form, waiting in the queue, chatting, the survey, a phone) and the agent workbench
-// /workbench/ (sign-in, two chats side by side with an internal note, the transfer dialog,
-// zh-CN). Two verified customers (SCREENSHOT_CUSTOMER_TOKENS, signed by
-// test_screenshots.py) reach demo-agent; the bank page gets their token as
-// data-customer-token, the way a bank's server renders it (docs/integrator-guide.md).
+// The pictures of docs/agent-guide.md, docs/supervisor-guide.md and docs/integrator-guide.md,
+// taken from the real demo in headless Chromium: the widget on the demo bank page
+// /demo/widget (closed, the pre-chat form, waiting in the queue, chatting, the survey, a
+// phone) and the agent workbench /workbench/ (sign-in, two chats side by side with an
+// internal note, the transfer dialog, zh-CN; then masked numbers with one revealed, the
+// compliance prompt, the canned replies manager, the "/" combobox, the customer panel; and
+// demo-supervisor's Supervisor tab with a waiting chat, the agents and a chat near its SLA,
+// which test_screenshots.py makes come soon with a short near-SLA percentage). Two verified
+// customers (SCREENSHOT_CUSTOMER_TOKENS, signed by test_screenshots.py) reach demo-agent;
+// the bank page gets their token as data-customer-token, the way a bank's server renders
+// it (docs/integrator-guide.md).
 //
 // Deterministic (three runs in a row give the same bytes): fixed viewports,
 // deviceScaleFactor 1, reduced motion, animations off, the caret hidden, the same texts in
 // the same order, every state waited for (nothing typing, nothing pending, read marks
-// settled), the message times (the server's clock) shown as 10:30, 10:31, ..., and a
+// settled), the message times (the server's clock) shown as 10:30, 10:31, ..., the other
+// times and the conversation ids the server decides pinned too (pinClocks), and a
 // Chromium of its own with one raster thread (the one runCheck launches stays idle). Every
 // PNG goes to SCREENSHOT_DIR/screenshots/; with UPDATE_DOC_SCREENSHOTS=1 also to
 // docs/images/ (the committed copies).
 //
-//   DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… SCREENSHOT_CUSTOMER_TOKENS='{"li-na":…,"wang-wei":…}' \
+//   DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… DEMO_SUPERVISOR_PASSWORD=… \
+//   SCREENSHOT_CUSTOMER_TOKENS='{"li-na":…,"wang-wei":…}' NEAR_SLA_SECONDS=… \
 //     node tests/browser/screenshots.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line listing the pictures; on failure exits 1 after screenshots of every page.
@@ -43,13 +49,29 @@ const TEXTS = {
   liReplacement: "Yes, a replacement card will reach you within 5 working days.",
   handover: "Asks for a one-day limit raise to 80,000; verified by card PIN.",
   comment: "Quick and friendly, thank you.",
+  wangMobile: "If you need to call me, my mobile is 13812345678.",
+  wangCard: "It is the card 6222 0212 3456 7890 128.",
+  askSecrets: "To raise it I need your card PIN and the SMS verification code.",
+  cannedShortcut: "limit",
+  cannedTitle: "Daily card limit",
+  cannedBody: "The daily limit for card payments is 50,000 yuan. You can change it in the app under Cards > Limits.",
+  liAgain: "Hello again: has the replacement card been sent?",
 };
 
 const [base, screenshotDir = "ci-artifacts"] = process.argv.slice(2);
-const passwords = { "demo-agent": process.env.DEMO_AGENT_PASSWORD, "demo-wealth": process.env.DEMO_WEALTH_PASSWORD };
+const passwords = {
+  "demo-agent": process.env.DEMO_AGENT_PASSWORD,
+  "demo-wealth": process.env.DEMO_WEALTH_PASSWORD,
+  "demo-supervisor": process.env.DEMO_SUPERVISOR_PASSWORD,
+};
 const tokens = JSON.parse(process.env.SCREENSHOT_CUSTOMER_TOKENS || "{}");
-if (!base || !passwords["demo-agent"] || !passwords["demo-wealth"] || !tokens["li-na"] || !tokens["wang-wei"]) {
-  console.error("usage: DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… SCREENSHOT_CUSTOMER_TOKENS=… node screenshots.mjs BASE_URL [SCREENSHOT_DIR]");
+// When an unanswered chat is listed near its SLA (routing.first_response_seconds times
+// routing.near_sla_percent, as the server runs): the supervisor picture waits that long.
+const nearSlaSeconds = Number(process.env.NEAR_SLA_SECONDS);
+if (!base || Object.values(passwords).some((p) => !p) || !tokens["li-na"] || !tokens["wang-wei"] || !(nearSlaSeconds > 0)) {
+  console.error(
+    "usage: DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… DEMO_SUPERVISOR_PASSWORD=… SCREENSHOT_CUSTOMER_TOKENS=… NEAR_SLA_SECONDS=n node screenshots.mjs BASE_URL [SCREENSHOT_DIR]",
+  );
   process.exit(2);
 }
 const outDirs = [join(screenshotDir, "screenshots")];
@@ -63,11 +85,30 @@ const T = (name) => `[data-test="${name}"]`;
 
 // --- taking a picture ---------------------------------------------------------------------
 
-// Pin what the server's clock decides (message times) and wait for fonts and layout.
+// Pin what the server's clock decides (message times; the customer panel's dates; the
+// supervisor view's times and conversation ids, see pinClocks) and wait for fonts and
+// layout. Setting an element's textContent replaces the text node Vue updates, so a later
+// re-render (the supervisor view ticks every second) leaves the pinned text alone.
 async function steady(page) {
   await page.evaluate(async () => {
     const pin = (nodes, format) => [...nodes].forEach((node, i) => (node.textContent = format(30 + i)));
     pin(document.querySelectorAll(".message .when"), (m) => `10:${m}:00 AM`);
+    pin(document.querySelectorAll("[data-test=customer-history] .facts strong"), (m) => `11/20/2026, 9:${m + 10}:00 AM`);
+    const view = document.querySelector("[data-test=supervisor]");
+    if (view) {
+      const asOf = view.querySelector("[data-test=as-of]");
+      if (asOf) asOf.textContent = asOf.textContent.replace(/\d{1,2}:\d{2}:\d{2}\s*[AP]M/, "10:41:00 AM");
+      const clocks = { "near-sla": "09:41", waiting: "01:15", queues: "01:15", agents: "00:00" };
+      for (const time of view.querySelectorAll("time")) {
+        const table = time.closest("table")?.dataset.test;
+        time.textContent = time.textContent.replace(/(\d{2}:)?\d{2}:\d{2}/, clocks[table] || "00:00");
+      }
+      const ids = new Map();
+      for (const code of view.querySelectorAll("code")) {
+        if (!ids.has(code.title)) ids.set(code.title, ["5c1e2a7b", "9d04f3e6", "a27b6c90"][ids.size] || "00000000");
+        code.textContent = ids.get(code.title);
+      }
+    }
     const root = document.querySelector(".enclave-widget-host")?.shadowRoot;
     if (root) pin(root.querySelectorAll(".ew-message:not(.ew-pending) .ew-when"), (m) => `10:${m} AM`);
     await document.fonts.ready;
@@ -293,9 +334,123 @@ async function story(browser) {
   await bank.evaluate(() => document.querySelector(".enclave-widget-host").shadowRoot.activeElement?.blur());
   await bank.locator(".ew-messages").evaluate((list) => (list.scrollTop = list.scrollHeight));
   await shoot("widget-survey", bank, { clip: await widgetClip(bank) });
+  await bank.click(".ew-survey button[type=submit]");
+  await bank.locator(".ew-thanks").waitFor({ state: "visible" });
+
+  await newFeatures(desk, { wang, phone, bank });
+  await supervisorView(browser, wealth);
 
   observer.assertClean("hostname", new URL(base).hostname);
   return { ok: true, shots, written_to: outDirs, elapsed_ms: Date.now() - started };
+}
+
+// The pictures of the agent guide's newer sections, on demo-agent's desk.
+async function newFeatures(desk, { wang, phone, bank }) {
+  const clipOf = async (locator) => {
+    const box = await locator.boundingBox();
+    return { x: Math.floor(box.x), y: Math.floor(box.y), width: Math.ceil(box.width), height: Math.ceil(box.height) };
+  };
+
+  // Masked numbers: Wang Wei gives a mobile and a card number; demo-agent reveals the card.
+  await visitorSays(phone, TEXTS.wangMobile);
+  await visitorSays(phone, TEXTS.wangCard);
+  const mobile = wang.locator("li.message").filter({ hasText: "my mobile is 138****5678" });
+  await mobile.waitFor();
+  const masked = wang.locator("li.message").filter({ hasText: "6222 **** **** ***0 128" });
+  const card = wang.locator(`li.message[data-seq="${await masked.getAttribute("data-seq")}"]`); // its text changes
+  await card.locator(T("reveal")).click();
+  await card.locator(T("revealed")).waitFor();
+  check((await card.locator(".text").textContent()) === TEXTS.wangCard, "Reveal did not show the card number");
+  check((await mobile.locator(T("reveal")).count()) === 1, "the masked mobile number has no Reveal button");
+  await wang.locator(T("text")).click();
+  await wang.locator(T("unread")).waitFor({ state: "detached" });
+  await settledWidget(phone, ["read", "read", "read", "read"]);
+  await settledDesk(desk);
+  await desk.evaluate(() => document.activeElement?.blur());
+  await shoot("workbench-pii", desk, { clip: await clipOf(wang) });
+
+  // The compliance prompt: a reply asking for the PIN and the SMS code is held.
+  await wang.locator(T("text")).fill(TEXTS.askSecrets);
+  await wang.locator(T("text")).press("Enter");
+  const prompt = desk.locator(T("compliance-dialog"));
+  await prompt.waitFor({ state: "visible" });
+  await prompt.locator(T("compliance-rule")).nth(1).waitFor();
+  await shoot("workbench-compliance", desk);
+  await desk.keyboard.press("Escape"); // Edit: nothing was sent
+  await prompt.waitFor({ state: "detached" });
+  check((await wang.locator(T("text")).inputValue()) === TEXTS.askSecrets, "Edit did not give the reply back");
+  await wang.locator(T("text")).fill("");
+
+  // The canned replies manager, from the sidebar: demo-agent adds a personal reply.
+  await desk.click(T("canned-manage-desk"));
+  const manager = desk.locator(T("canned-dialog"));
+  await manager.locator(`${T("canned-shared")} li`).nth(2).waitFor();
+  await manager.locator(T("canned-shortcut")).fill(TEXTS.cannedShortcut);
+  await manager.locator(T("canned-title-field")).fill(TEXTS.cannedTitle);
+  await manager.locator(T("canned-body")).fill(TEXTS.cannedBody);
+  await manager.locator(T("canned-language")).selectOption("en");
+  await manager.locator(T("canned-save")).click();
+  await manager.locator(`${T("canned-personal")} li[data-shortcut="${TEXTS.cannedShortcut}"]`).waitFor();
+  await manager.locator(T("canned-status")).filter({ hasText: `/${TEXTS.cannedShortcut}` }).waitFor();
+  await manager.evaluate((dialog) => (dialog.scrollTop = 0));
+  await desk.evaluate(() => document.activeElement?.blur());
+  await shoot("workbench-canned-replies", desk);
+  await desk.keyboard.press("Escape");
+  await manager.waitFor({ state: "detached" });
+
+  // "/" in the reply field: the list of canned replies, personal first.
+  await wang.locator(T("text")).fill("/");
+  const options = wang.locator(T("canned-option"));
+  await options.nth(3).waitFor();
+  check((await options.first().getAttribute("data-shortcut")) === TEXTS.cannedShortcut, "the personal reply is not offered first");
+  await shoot("workbench-canned-combobox", desk, { clip: await clipOf(wang) });
+  await wang.locator(T("text")).press("Escape");
+  await wang.locator(T("text")).fill("");
+  await wang.locator(T("canned-listbox")).waitFor({ state: "hidden" });
+
+  // Li Na comes back with a new chat; her closed one leaves the desk; the customer panel of
+  // the new one lists the earlier chat, numbers masked, with her rating.
+  await chatOf(desk, "Li Na").locator(T("dismiss")).click();
+  await chatOf(desk, "Li Na").waitFor({ state: "detached" });
+  await bank.selectOption(".ew-prechat select", "cards");
+  await bank.click(".ew-prechat button[type=submit]");
+  await widgetStatus(bank, "Demo Agent");
+  await visitorSays(bank, TEXTS.liAgain);
+  const li = chatOf(desk, "Li Na");
+  await li.locator("li.message").filter({ hasText: TEXTS.liAgain }).waitFor();
+  await li.locator(T("customer-toggle")).click();
+  await li.locator(T("customer-rating")).waitFor();
+  await li.locator(T("unread")).waitFor({ state: "detached" }); // the click read the chat
+  await settledDesk(desk);
+  await desk.evaluate(() => document.activeElement?.blur());
+  await desk.setViewportSize({ width: WIDE.width, height: 1000 }); // the column is taller with the panel
+  await shoot("workbench-customer", desk, { clip: await clipOf(li) });
+  await desk.setViewportSize(WIDE);
+}
+
+// demo-supervisor's Supervisor tab: demo-wealth steps away, so a visitor asking about wealth
+// waits; demo-agent has not answered Li Na's new chat, which comes near its first-reply SLA.
+async function supervisorView(browser, wealth) {
+  await wealth.selectOption(T("status"), "away");
+  await wealth.waitForFunction((sel) => document.querySelector(sel).value === "away", T("status"));
+  const visitor = await observer.openPage(browser, "waiting-visitor", "/demo/widget", { ...CONTEXT, viewport: DESKTOP });
+  await visitor.locator('.ew-launcher[data-state="connected"]').waitFor();
+  await startChat(visitor, "wealth");
+  await visitor.click(".ew-prechat button[type=submit]");
+  await widgetStatus(visitor, "position 1");
+
+  const boss = await workbench(browser, "demo-supervisor");
+  await signIn(boss, "demo-supervisor", { online: false });
+  await boss.click(T("tab-supervisor"));
+  const view = boss.locator(T("supervisor"));
+  await view.locator(`${T("waiting")} tr[data-conversation]`).waitFor();
+  await view.locator(`${T("agents")} tr[data-agent-id]`).nth(1).waitFor();
+  await view.locator(`${T("agents")} ${T("agent-status")}`).filter({ hasText: "away" }).waitFor();
+  await view
+    .locator(`${T("near-sla")} tr[data-state="near"][data-kind="first_response"]`)
+    .waitFor({ timeout: nearSlaSeconds * 1000 + TIMEOUT_MS });
+  await boss.evaluate(() => document.activeElement?.blur());
+  await shoot("supervisor-view", boss);
 }
 
 await runCheck({ name: "screenshots", prefix: "screenshots-failure", run, pages, screenshotDir });

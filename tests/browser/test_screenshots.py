@@ -1,8 +1,10 @@
-"""The pictures in docs/agent-guide.md and docs/integrator-guide.md, taken from the real demo
-in headless Chromium (tests/browser/screenshots.mjs) against a real gunicorn: two verified
-customers (their tokens signed here, as a bank's server does) chat with demo-agent through
-the widget on the demo bank page, and the workbench shows both chats, a note, the transfer
-dialog and zh-CN. Every picture lands in ci-artifacts/screenshots/; with
+"""The pictures in docs/agent-guide.md, docs/supervisor-guide.md and docs/integrator-guide.md,
+taken from the real demo in headless Chromium (tests/browser/screenshots.mjs) against a real
+gunicorn: two verified customers (their tokens signed here, as a bank's server does) chat
+with demo-agent through the widget on the demo bank page, and the workbench shows both
+chats, a note, the transfer dialog, zh-CN, masked numbers with one revealed, the compliance
+prompt, the canned replies manager and combobox, the customer panel, and demo-supervisor's
+Supervisor tab with a chat near its SLA. Every picture lands in ci-artifacts/screenshots/; with
 UPDATE_DOC_SCREENSHOTS=1 also in docs/images/, the committed copies:
 
     UPDATE_DOC_SCREENSHOTS=1 CI=true .venv/bin/python -m pytest -q \
@@ -51,7 +53,17 @@ EXPECTED = {
     "workbench-transfer": (1366, 860),
     "workbench-zh-CN": (1366, 860),
     "widget-survey": None,
+    "workbench-pii": None,
+    "workbench-compliance": (1366, 860),
+    "workbench-canned-replies": (1366, 860),
+    "workbench-canned-combobox": None,
+    "workbench-customer": None,
+    "supervisor-view": (1366, 860),
 }
+# An unanswered chat is near its first-reply SLA after 1 % of 600 s: soon enough for the
+# supervisor picture, and breached only long after the script has ended.
+FIRST_RESPONSE_SECONDS = 600
+NEAR_SLA_PERCENT = 1
 CUSTOMERS = {"li-na": ("CUST-0042", "Li Na", 2), "wang-wei": ("CUST-0077", "Wang Wei", 0)}
 
 
@@ -60,7 +72,12 @@ def screenshot_server(tmp_path: Path):
     """The demo setup, accepting customer tokens signed with BANK_SECRET."""
     data_dir = init_instance(tmp_path / "instance").data_dir
     passwords = demo_passwords(data_dir)
-    gunicorn = Gunicorn(data_dir, ENCLAVE_VISITOR_CUSTOMER_TOKEN_SECRET=BANK_SECRET).start()
+    gunicorn = Gunicorn(
+        data_dir,
+        ENCLAVE_VISITOR_CUSTOMER_TOKEN_SECRET=BANK_SECRET,
+        ENCLAVE_ROUTING_FIRST_RESPONSE_SECONDS=str(FIRST_RESPONSE_SECONDS),
+        ENCLAVE_ROUTING_NEAR_SLA_PERCENT=str(NEAR_SLA_PERCENT),
+    ).start()
     yield gunicorn, passwords
     gunicorn.stop()
 
@@ -112,9 +129,12 @@ def test_it_takes_the_documented_pictures_in_chromium(request, monkeypatch):
     if to_docs:
         monkeypatch.setenv(DOCS_SWITCH, "1")
     monkeypatch.setenv("SCREENSHOT_CUSTOMER_TOKENS", _customer_tokens())
+    monkeypatch.setenv("NEAR_SLA_SECONDS", str(FIRST_RESPONSE_SECONDS * NEAR_SLA_PERCENT // 100))
     started = time.time()
 
-    result = run_check("screenshots.mjs", server.base, passwords, "demo-agent", "demo-wealth")
+    result = run_check(
+        "screenshots.mjs", server.base, passwords, "demo-agent", "demo-wealth", "demo-supervisor"
+    )
 
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert [shot["name"] for shot in report["shots"]] == list(EXPECTED), result.stdout

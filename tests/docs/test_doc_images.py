@@ -18,7 +18,7 @@ from tests.docs.docs_text import images
 from tests.docs.docs_text import links
 
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots.mjs"
-GUIDES = ["agent-guide.md", "integrator-guide.md", "widget.md"]
+GUIDES = ["agent-guide.md", "supervisor-guide.md", "integrator-guide.md", "widget.md"]
 
 
 def _shown() -> dict[str, list[str]]:
