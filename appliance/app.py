@@ -6,10 +6,12 @@ import logging
 from collections.abc import Callable
 from collections.abc import Sequence
 
+import socketio as socketio_lib
 from flask import Flask
 from flask import g
 from flask import request
 from peewee import Database
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from appliance import errors
 from appliance.db import bind_database
@@ -25,6 +27,8 @@ from crypto.selftest import SelfTestResult
 from crypto.selftest import run_selftest
 
 log = logging.getLogger(__name__)
+
+REDIS_CONNECT_TIMEOUT_S = 5
 
 
 class SelfTestFailed(InstanceError):
@@ -70,12 +74,48 @@ def create_app(
         # The bank's pages that embed the widget (visitor.allowed_origins); None keeps
         # Flask-SocketIO's default, the appliance's own origin only.
         cors_allowed_origins=settings.visitor.origins or None,
+        # Always given, so an app built after one with a queue (tests) never keeps its manager.
+        client_manager=_client_manager(settings, database),
     )
+    if settings.server.message_queue and not settings.testing:
+        # Subscribe now, not at the first client's connect (python-socketio's default):
+        # events other nodes publish before a node subscribes never reach it.
+        socketio.server.manager_initialized = True
+        socketio.server.manager.initialize()
+    if settings.server.trusted_proxies:
+        # Outermost, around Engine.IO too: sign-ins, HTTP changes and Socket.IO connects
+        # are all audited with the client's address, not the proxy's.
+        n = settings.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.extensions["enclave.namespaces"] = register_namespaces(socketio)
     errors.register(app)
     register_blueprints(app)
     log.info("app created for instance at %s", settings.data_dir)
     return app
+
+
+def _client_manager(settings: Settings, database: Database) -> socketio_lib.Manager | None:
+    """Several nodes: Socket.IO events fan out over Redis (server.message_queue).
+
+    Every emit, from a handler, the group-commit writer's after-commit callbacks or a
+    background sweep, is then published once and delivered by each node to its own
+    connections in the rooms named. The channel is the installation's id (shared by its
+    nodes through the database): Redis pub/sub ignores the db number in the URL, so
+    two installations on one Redis must not share a channel.
+    """
+    if not settings.server.message_queue:
+        return None
+    from appliance.models import Instance
+
+    with database.connection_context():
+        instance_id = Instance.get_by_id(1).instance_id
+    return socketio_lib.RedisManager(
+        settings.server.message_queue,
+        channel=f"enclave-desk:{instance_id}",
+        # An emit waits for its publish: an unreachable Redis must not hold it for the
+        # OS's TCP timeout. No read timeout: the subscriber blocks on purpose.
+        redis_options={"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S},
+    )
 
 
 def _manage_connections(app: Flask, database: Database) -> None:

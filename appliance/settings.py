@@ -56,6 +56,27 @@ def _origins(value: str) -> str | None:
     return None
 
 
+def _message_queue(value: str) -> str | None:
+    # A password may be in the URL (hence a secret setting), but nothing else: no query
+    # options, no other scheme (Flask-SocketIO would quietly pick another backend).
+    pattern = (
+        r"rediss?://([^@/\s]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?(/[0-9]{1,2})?"
+    )
+    if value == "" or re.fullmatch(pattern, value):
+        return None
+    return "expected empty (one node) or redis://[:password@]host[:port][/db] (or rediss://)"
+
+
+def _queue_names(value: str) -> str | None:
+    names = [n.strip() for n in value.split(",")] if value.strip() else []
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9._-]{1,64}", name) or name == "leave_message":
+            return f"{name!r} is not a queue name (1-64 of a-z, 0-9, '.', '_', '-')"
+    if len(set(names)) != len(names):
+        return "a queue is listed twice"
+    return None
+
+
 def _database_url(value: str) -> str | None:
     if value == "" or value.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return None
@@ -67,6 +88,8 @@ SCHEMA: dict[str, Spec] = {
     "server.port": Spec(int, check=_port),
     "server.max_connections": Spec(int, check=_positive),
     "server.behind_tls": Spec(bool),
+    "server.trusted_proxies": Spec(int, check=lambda v: None if 0 <= v <= 5 else "expected 0-5"),
+    "server.message_queue": Spec(str, secret=True, check=_message_queue),
     "database.url": Spec(str, check=_database_url),
     "database.sqlite_synchronous": Spec(str, choices=("FULL", "NORMAL")),
     "crypto.cipher": Spec(str, choices=("sm4-gcm", "aes-256-gcm")),
@@ -91,6 +114,9 @@ SCHEMA: dict[str, Spec] = {
     "visitor.customer_token_secret": Spec(str, secret=True),
     "visitor.token_max_age_days": Spec(int, check=_positive),
     "visitor.allowed_origins": Spec(str, check=_origins),
+    "visitor.prechat_topics": Spec(str, check=_queue_names),
+    "visitor.prechat_other_topic": Spec(bool),
+    "visitor.prechat_question": Spec(str, choices=("optional", "required", "hidden")),
     "audit.sequencer_interval_ms": Spec(int, check=_positive),
     "audit.checkpoint_interval_seconds": Spec(int, check=_positive),
     "audit.heartbeat_interval_seconds": Spec(int, check=_positive),
@@ -117,6 +143,10 @@ class ServerSettings:
     port: int
     max_connections: int
     behind_tls: bool
+    # Reverse proxies in front (nginx) whose X-Forwarded-For/-Proto are believed: 0 = none.
+    trusted_proxies: int = 0
+    # "" = one node; redis://… = Socket.IO fan-out between nodes (docs/operations.md).
+    message_queue: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -169,10 +199,19 @@ class VisitorSettings:
     customer_token_secret: str = field(repr=False)
     token_max_age_days: int
     allowed_origins: str = ""  # comma-separated; "" = the appliance's own origin only
+    # The widget's pre-chat form (docs/widget.md): queue names in display order ("" = no
+    # topic choice), whether "something else" is offered, and the question's mode.
+    prechat_topics: str = ""
+    prechat_other_topic: bool = True
+    prechat_question: str = "optional"
 
     @property
     def origins(self) -> list[str]:
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def topics(self) -> list[str]:
+        return [t.strip() for t in self.prechat_topics.split(",") if t.strip()]
 
 
 @dataclass(frozen=True)

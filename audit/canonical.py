@@ -46,13 +46,23 @@ RESULT_KEYS = frozenset({"ok", "reason"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# The last second format_time spelled: events come many to a second, and building
+# a datetime for each was a visible share of writing one (one tuple: atomic to swap).
+_last_second: tuple[int, str] = (-1, "")
+
+
 def format_time(time_ms: int) -> str:
     """Return RFC 3339 UTC with milliseconds, e.g. "2026-11-20T08:00:00.000Z"."""
-    t = _EPOCH + timedelta(milliseconds=time_ms)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        f".{time_ms % 1000:03d}Z"
-    )
+    global _last_second
+    second, milliseconds = divmod(time_ms, 1000)
+    cached, prefix = _last_second
+    if second != cached:
+        t = _EPOCH + timedelta(seconds=second)
+        prefix = (
+            f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        )
+        _last_second = (second, prefix)
+    return f"{prefix}.{milliseconds:03d}Z"
 
 
 def event_to_json(event: AuditEvent) -> dict[str, Any]:
@@ -80,6 +90,7 @@ def event_to_json(event: AuditEvent) -> dict[str, Any]:
 # units): only when a key holds a character from U+E000 up. Text without any such
 # character (all of ASCII, and Chinese) is ordered the same either way.
 _UTF16_ORDER_MATTERS = re.compile("[\ue000-\U0010ffff]")
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def jcs(value: Any) -> bytes:
@@ -92,7 +103,9 @@ def jcs(value: Any) -> bytes:
     text holds a lone surrogate (which it refuses). tests/audit/test_canonical.py
     checks the two against each other on generated values.
     """
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _ENCODER.encode(value)
+    if text.isascii():  # the usual case: neither a late character nor a surrogate
+        return text.encode("ascii")
     if _UTF16_ORDER_MATTERS.search(text) is None:
         try:
             return text.encode("utf-8")

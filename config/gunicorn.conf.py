@@ -5,7 +5,8 @@
 Flask-SocketIO needs exactly ONE worker per gunicorn process (a Socket.IO
 session lives in one process); scale out by running several gunicorn instances
 behind nginx with sticky sessions and the Redis message queue.
-The gevent worker carries WebSockets through simple-websocket.
+The gevent worker carries WebSockets through appliance/realtime/_websocket.py
+(one greenlet each), simple-websocket where that does not apply.
 Bind address and connection limit come from the instance settings
 (server.host, server.port, server.max_connections).
 """
@@ -28,6 +29,10 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# No runtime control socket: gunicorn 27 puts every instance's at the same default
+# path (~/.gunicorn/gunicorn.ctl), so several nodes on one host would take each
+# other's; the appliance is managed by systemd and `enclave`, not gunicornc.
+control_socket_disable = True
 # Access log lines carry the path only: query strings may hold visitor tokens.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 

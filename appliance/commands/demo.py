@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import click
 
 from appliance.cli import DATA_DIR_OPTION
+from appliance.settings import INSTANCE_FILE
 
 CREDENTIALS_FILE = "demo-credentials.txt"
 
@@ -48,6 +50,10 @@ DEMO_QUEUES: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+# The widget's pre-chat topics (docs/widget.md, "The pre-chat form"): the two demo queues,
+# plus "something else" (visitor.prechat_other_topic, on by default).
+DEMO_PRECHAT_TOPICS = "cards,wealth"
 
 # Shared canned replies (docs/http-api.md, "Canned replies"): "/" + shortcut in the composer.
 DEMO_CANNED_REPLIES: tuple[dict[str, str], ...] = (
@@ -89,6 +95,7 @@ def setup(data_dir: Path) -> None:
     credentials = data_dir / CREDENTIALS_FILE
     if not credentials.is_file():
         _create_accounts(data_dir, credentials)
+    _configure_prechat(data_dir / INSTANCE_FILE)
     click.echo(credentials.read_text(encoding="utf-8"), nl=False)
 
 
@@ -133,6 +140,22 @@ def _create_accounts(data_dir: Path, credentials: Path) -> None:
     finally:
         sequence_pending(identity)
     _write_private(credentials, "".join(lines))
+
+
+def _configure_prechat(instance_file: Path) -> None:
+    """Offer the demo queues as pre-chat topics: visitor.prechat_topics in the instance
+    file, unless that file sets it already (an operator's choice stays)."""
+    text = instance_file.read_text(encoding="utf-8")
+    if "prechat_topics" in tomllib.loads(text).get("visitor", {}):
+        return
+    setting = f'prechat_topics = "{DEMO_PRECHAT_TOPICS}"'
+    lines = text.splitlines()
+    headers = [line.strip() for line in lines]
+    if "[visitor]" in headers:
+        lines.insert(headers.index("[visitor]") + 1, setting)
+    else:
+        lines += ["", "[visitor]", setting]
+    instance_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _write_private(path: Path, text: str) -> None:

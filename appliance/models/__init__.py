@@ -12,6 +12,7 @@ from appliance.models.chat import Message
 from appliance.models.chat import OfflineMessage
 from appliance.models.chat import Survey
 from appliance.models.chat import Visitor
+from appliance.models.connections import AgentConnection
 from appliance.models.directory import Agent
 from appliance.models.instance import Instance
 from appliance.models.routing import AgentRouting
@@ -37,11 +38,13 @@ ALL_MODELS: list[type[BaseModel]] = [
     AgentSkill,
     AgentRouting,
     CannedReply,
+    AgentConnection,
 ]
 
 __all__ = [
     "ALL_MODELS",
     "Agent",
+    "AgentConnection",
     "AgentPresence",
     "AgentRouting",
     "AgentSkill",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 from typing import Protocol
 
@@ -24,6 +22,7 @@ from appliance.queries._raw import fetch_one
 from appliance.sealed import message_context
 from appliance.sealed import unseal
 from appliance.sealed import visitor_context
+from audit.canonical import format_time
 
 
 class AgentLike(Protocol):
@@ -45,8 +44,9 @@ class Sender:
 
 
 def iso_ms(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """RFC 3339 UTC with milliseconds ("2026-11-20T08:00:00.000Z"), as audit times are
+    spelled; audit's formatter caches the second, which every message's view needs."""
+    return format_time(ms)
 
 
 # access

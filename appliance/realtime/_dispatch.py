@@ -91,6 +91,9 @@ class Connection:
     session: dict[str, Any] = field(default_factory=dict)  # the HTTP session at connect
     ip: str | None = None
     last_activity_ms: int = field(default_factory=clock.now_ms)
+    # /visitor: conversations this visitor was found to own. A conversation's visitor
+    # never changes, so a message to one of these needs no access SELECT.
+    owned: set[str] = field(default_factory=set)
 
 
 class DeclaredNamespace(Namespace):  # type: ignore[misc]

@@ -45,6 +45,9 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import queue_room
 from appliance.services._events import visitor_room
+from appliance.services.agent_connections import agent_connection_closed
+from appliance.services.agent_connections import do_agent_connected
+from appliance.services.agent_connections import this_node
 from appliance.services.compliance import parse_confirmation
 from appliance.services.conversations import STATUSES
 from appliance.services.conversations import do_close_conversation
@@ -56,8 +59,6 @@ from appliance.services.messages import do_mark_read
 from appliance.services.messages import post_message
 from appliance.services.pii import masked_view
 from appliance.services.pii_reveal import do_reveal_message
-from appliance.services.presence import do_agent_disconnected
-from appliance.services.presence import do_agent_reconnected
 
 log = logging.getLogger(__name__)
 
@@ -77,32 +78,32 @@ class AgentNamespace(RoutingEvents, SupervisorEvents, WorkbenchEvents, DeclaredN
                 join_room(agent_room(principal.id))
                 for group in principal.groups:
                     join_room(queue_room(group))
-                do_agent_reconnected(principal.id)
+                do_agent_connected(principal.id, connection_id=connection.sid, node=this_node())
                 if principal.can(Permission.CONVERSATION_VIEW_GROUP):
                     for group in principal.groups:
                         join_room(group_room(group))
                 emit("agent_state", _agent_state(principal))
         except errors.AppError as exc:
+            self._forget(request.sid)  # type: ignore[attr-defined]
             refuse(exc)
         except ConnectionRefusedError:
             raise
         except Exception:
             log.exception("agent connect failed")
+            self._forget(request.sid)  # type: ignore[attr-defined]
             refuse(errors.AppError("Internal error; try again"), code="internal_error")
 
     def on_disconnect(self, reason: Any = None) -> None:
-        connection = self.connections.pop(request.sid, None)  # type: ignore[attr-defined]
-        if connection is None or connection.identity is None:
-            return
-        agent_id = connection.identity.id
-        if any(
-            other.identity is not None and other.identity.id == agent_id
-            for other in self.connections.values()
-        ):
-            return  # another tab of theirs is still here
+        # Also for connections the idle sweep dropped from self.connections already:
+        # whether this was the agent's last connection on any node is the database's
+        # to say (services/agent_connections.py), not this process's.
+        self._forget(request.sid)  # type: ignore[attr-defined]
+
+    def _forget(self, sid: str) -> None:
+        self.connections.pop(sid, None)
         try:
             with db.connection_context():
-                do_agent_disconnected(agent_id)
+                agent_connection_closed(sid)
         except Exception:
             log.exception("agent disconnect bookkeeping failed")
 

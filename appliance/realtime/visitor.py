@@ -16,6 +16,7 @@ from appliance.queries.chat import Sender
 from appliance.queries.chat import access_conversation_by_visitor
 from appliance.queries.chat import conversation_for_visitor
 from appliance.queries.chat import open_conversation_of
+from appliance.queries.prechat import prechat_form_for
 from appliance.realtime._dispatch import Connection
 from appliance.realtime._dispatch import DeclaredNamespace
 from appliance.realtime._dispatch import event
@@ -31,6 +32,7 @@ from appliance.realtime.common import max_text_bytes
 from appliance.realtime.common import refuse
 from appliance.realtime.common import sync_answer
 from appliance.realtime.common import typing_payload
+from appliance.runtime import current_runtime
 from appliance.services._events import AGENT_NS
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
@@ -81,6 +83,14 @@ class VisitorNamespace(DeclaredNamespace):
     def authorize(self, connection: Connection, permission: Permission) -> None:
         if permission not in (Permission.VISITOR, Permission.PUBLIC):
             raise errors.Forbidden("Not allowed")
+
+    @event(
+        "prechat_form",
+        permission=Permission.VISITOR,
+        schema={"language": Field(str, required=False, default="zh-CN", choices=LANGUAGES)},
+    )
+    def prechat_form(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
+        return prechat_form_for(current_runtime().settings.visitor, data["language"])
 
     @event(
         "start_conversation",
@@ -165,9 +175,12 @@ class VisitorNamespace(DeclaredNamespace):
     )
     def send_message(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         identity: VisitorIdentity = connection.identity
-        access_conversation_by_visitor(identity.id, data["conversation_id"])
+        conversation_id = data["conversation_id"]
+        if conversation_id not in connection.owned:  # see Connection.owned
+            access_conversation_by_visitor(identity.id, conversation_id)
+            connection.owned.add(conversation_id)
         posted = post_message(
-            data["conversation_id"],
+            conversation_id,
             sender=Sender(type="visitor", id=identity.id, name=identity.name),
             actor=visitor_actor(identity.id),
             client_msg_id=data["client_msg_id"],

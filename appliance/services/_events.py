@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import socketio as python_socketio
+
 from appliance.extensions import socketio
 from appliance.services._uow import on_commit
 
@@ -42,4 +44,22 @@ def send_event_on_commit(
     to: str | list[str],
     skip_sid: str | None = None,
 ) -> None:
-    on_commit(lambda: socketio.emit(event, payload, namespace=namespace, to=to, skip_sid=skip_sid))
+    on_commit(lambda: _emit(event, payload, namespace, to, skip_sid))
+
+
+def _emit(
+    event: str, payload: dict[str, Any], namespace: str, to: str | list[str], skip_sid: str | None
+) -> None:
+    if skip_sid is not None and isinstance(to, str) and _only(skip_sid, namespace, to):
+        return
+    socketio.emit(event, payload, namespace=namespace, to=to, skip_sid=skip_sid)
+
+
+def _only(sid: str, namespace: str, room: str) -> bool:
+    """True if `sid` is all the room holds: python-socketio would encode the packet
+    for nobody (the usual case of a visitor's own message to their one device).
+    Only with the in-process manager: a message queue's reaches other nodes too."""
+    manager = socketio.server.manager
+    if type(manager) is not python_socketio.Manager:
+        return False
+    return all(member == sid for member, _ in manager.get_participants(namespace, room))

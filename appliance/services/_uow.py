@@ -81,12 +81,45 @@ def in_mutation() -> bool:
     return getattr(_state, "pending", None) is not None
 
 
+class _UnitSavepoint:
+    """The savepoint of one unit in the group-commit writer's open transaction.
+
+    peewee names each savepoint with a fresh uuid, so the driver prepares both
+    statements anew for every message; one fixed name keeps them in the
+    statement cache. Units of a batch run one after another, never nested, and
+    a nested mutation inside a unit takes a savepoint of its own (`db.atomic()`).
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        db.execute_sql(_SAVEPOINT)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            try:
+                db.execute_sql(_RELEASE)
+                return
+            except Exception:
+                db.execute_sql(_ROLLBACK_TO)
+                db.execute_sql(_RELEASE)
+                raise
+        db.execute_sql(_ROLLBACK_TO)
+        db.execute_sql(_RELEASE)
+
+
+_SAVEPOINT = "SAVEPOINT enclave_unit"
+_RELEASE = "RELEASE SAVEPOINT enclave_unit"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT enclave_unit"
+_unit_savepoint = _UnitSavepoint()
+
+
 def run_unit(func: Callable[..., R], args: Any, kwargs: Any) -> tuple[R, Callbacks]:
     """Run `func` in a transaction (a savepoint if one is open); return its result and
     the callbacks it registered. The caller commits and runs the callbacks."""
     _state.pending, _state.audited = [], False
     try:
-        with db.atomic():
+        with _unit_savepoint if db.in_transaction() else db.atomic():
             result = func(*args, **kwargs)
             if not _state.audited:
                 raise UnauditedMutation(
@@ -102,13 +135,16 @@ def mutation(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if in_mutation():
-            with db.atomic():  # a savepoint; the outermost mutation runs the callbacks
-                return func(*args, **kwargs)
+        # The runner first: a greenlet it accepts (any but the writer's) never has a
+        # mutation open, since it hands every one over; and asking in_mutation() in a
+        # fresh greenlet (one per Socket.IO event) would build its greenlet-local state.
         runner = _runner
         if runner is not None and runner.accepts():
             result: R = runner.submit(func, args, kwargs)
             return result
+        if in_mutation():
+            with db.atomic():  # a savepoint; the outermost mutation runs the callbacks
+                return func(*args, **kwargs)
         with db.connection_context():
             result, callbacks = run_unit(func, args, kwargs)
         for callback in callbacks:

@@ -43,9 +43,13 @@ _NEXT_SEQ = (
     "UPDATE conversation SET last_seq = last_seq + 1 WHERE id = ? AND status <> 'closed'"
     ' RETURNING last_seq, "group", agent_id, visitor_id'
 )
+# A resend (same conversation, sender and client_msg_id) inserts nothing: the row count
+# says so, and the mutation then raises, which rolls back the seq taken above. This is
+# the resend check of a message without a compliance check; it costs no SELECT.
 _INSERT_MESSAGE = (
     "INSERT INTO message (conversation_id, seq, sender_type, sender_id, client_msg_id, kind,"
     " body_enc, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (conversation_id, sender_type, sender_id, client_msg_id) DO NOTHING"
 )
 
 
@@ -75,8 +79,8 @@ def post_message(
 ) -> Posted:
     """Store the message, or find it if this client_msg_id was stored before.
 
-    The lookup runs inside the transaction (do_post_message), so a resend that
-    races its original into the same group-commit batch is caught too.
+    The resend check runs inside the transaction (do_post_message), so a resend
+    that races its original into the same group-commit batch is caught too.
     `confirmed_rules` (an agent's reply to the visitor; None: no check) are the
     compliance rules the sender confirmed (services/compliance.py).
     """
@@ -108,23 +112,33 @@ def do_post_message(
     origin_sid: str | None,
     confirmed_rules: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    stored = find_message(conversation_id, sender, client_msg_id)
-    if stored is not None:
-        raise _AlreadyStored(stored)  # before the compliance check: a resend gets its ack
-    flagged = () if confirmed_rules is None else check_reply(text, confirmed_rules)
+    flagged: tuple[str, ...] = ()
+    if confirmed_rules is not None:
+        stored = find_message(conversation_id, sender, client_msg_id)
+        if stored is not None:
+            raise _AlreadyStored(stored)  # before the compliance check: a resend gets its ack
+        flagged = check_reply(text, confirmed_rules)
     # Precompiled SQL (queries/_raw.py): these run for every message.
     bumped = execute(_NEXT_SEQ, (conversation_id,)).fetchone()
     if bumped is None:
+        stored = find_message(conversation_id, sender, client_msg_id)
+        if stored is not None:  # a resend after the conversation closed still gets its ack
+            raise _AlreadyStored(stored)
         if conversation_by_id(conversation_id) is None:
             raise errors.NotFound("No such conversation")
         raise errors.ConversationClosed("The conversation is closed")
     seq, group, agent_id, visitor_id = int(bumped[0]), bumped[1], bumped[2], bumped[3]
     now = clock.now_ms()
     body = seal(text, context=message_context(conversation_id, seq))
-    execute(
+    inserted = execute(
         _INSERT_MESSAGE,
         (conversation_id, seq, sender.type, sender.id, client_msg_id, kind, body, now),
-    )
+    ).rowcount
+    if inserted != 1:  # a resend: raising rolls back this unit, the seq taken above included
+        stored = find_message(conversation_id, sender, client_msg_id)
+        if stored is None:
+            raise RuntimeError("message insert ignored, yet no stored message found")
+        raise _AlreadyStored(stored)
     record_audit(
         EventType.MESSAGE_POSTED,
         actor=actor,

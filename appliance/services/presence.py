@@ -3,7 +3,9 @@
 Re-queued conversations keep the time they first queued, so they go back near the
 front of their queue, ahead of everyone who came later (docs/routing.md).
 
-`sweep` is what a serving process runs every routing.sweep_seconds: offers that
+Whether an agent is connected at all (on any node) is services/agent_connections.py.
+
+`sweep` is what every serving process runs every routing.sweep_seconds: offers that
 lapsed move on, agents disconnected past the grace period go offline (their chats
 re-queued), and conversations waiting past their queue's maximum pass to the next
 step of its overflow chain.
@@ -32,8 +34,10 @@ from appliance.services._events import agent_room
 from appliance.services._events import group_room
 from appliance.services._events import send_event_on_commit
 from appliance.services._events import visitor_room
-from appliance.services._routing_snapshot import agent_queues
 from appliance.services._uow import mutation
+from appliance.services.agent_connections import expire_silent_connections
+from appliance.services.agent_connections import refresh_node
+from appliance.services.agent_connections import this_node
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
 from appliance.services.handoffs import agent_target
@@ -99,49 +103,23 @@ def requeue_agent_conversations(agent_id: int, *, reason: str) -> list[str]:
 
 
 @mutation
-def do_agent_disconnected(agent_id: int) -> None:
-    """The agent's last connection dropped: start the grace period."""
-    now = clock.now_ms()
-    AgentPresence.update(disconnected_ms=now).where(
-        (AgentPresence.agent_id == agent_id) & AgentPresence.disconnected_ms.is_null()
-    ).execute()
-    record_audit(
-        EventType.AGENT_STATUS_CHANGED,
-        actor=system_actor("presence"),
-        target=agent_target(agent_id),
-        details={"connection": "lost"},
-    )
-
-
-@mutation
-def do_agent_reconnected(agent_id: int) -> None:
-    """The agent is back within the grace period: they keep their chats."""
-    back = (
-        AgentPresence.update(disconnected_ms=None)
-        .where((AgentPresence.agent_id == agent_id) & AgentPresence.disconnected_ms.is_null(False))
-        .execute()
-    )
-    record_audit(
-        EventType.AGENT_STATUS_CHANGED,
-        actor=system_actor("presence"),
-        target=agent_target(agent_id),
-        details={"connection": "restored" if back else "opened"},
-    )
-    if back:
-        dispatch(agent_queues(agent_id))
-
-
-@mutation
 def do_agent_gone(agent_id: int) -> list[str]:
-    """Past the grace period: the agent goes offline and their chats are re-queued."""
+    """Past the grace period: the agent goes offline and their chats are re-queued.
+
+    Raises Conflict if they reconnected meanwhile or another node's sweep was first.
+    """
     serialize_routing()
     gone = (
         AgentPresence.update(status="offline", changed_ms=clock.now_ms())
-        .where((AgentPresence.agent_id == agent_id) & AgentPresence.disconnected_ms.is_null(False))
+        .where(
+            (AgentPresence.agent_id == agent_id)
+            & AgentPresence.disconnected_ms.is_null(False)
+            & (AgentPresence.status != "offline")
+        )
         .execute()
     )
-    if gone != 1:
-        return []
+    if gone != 1:  # they came back, or another node's sweep was first
+        raise errors.Conflict("The agent is connected again or gone already")
     record_audit(
         EventType.AGENT_STATUS_CHANGED,
         actor=system_actor("presence"),
@@ -204,10 +182,19 @@ def do_overflow_waiting(conversation_id: str) -> str | None:
 def sweep(now_ms: int) -> dict[str, int]:
     """One pass over lapsed offers, agents past the grace, and waits past the maximum.
 
-    Each item is its own transaction, so one failure does not hold up the rest.
+    First this node's agent connections are marked alive, and those of nodes that
+    stopped doing so are expired (services/agent_connections.py). Each item is its
+    own transaction, so one failure does not hold up the rest. Every node sweeps:
+    an item another node handled first is skipped.
     """
+    refresh_node(this_node(), now_ms)
     grace_ms = current_runtime().settings.routing.disconnect_grace_seconds * 1000
-    done = {"offers_lapsed": 0, "agents_gone": 0, "overflowed": 0}
+    done = {
+        "offers_lapsed": 0,
+        "agents_gone": 0,
+        "overflowed": 0,
+        "connections_expired": expire_silent_connections(now_ms),
+    }
     for conversation in Conversation.select(Conversation.id, Conversation.offered_agent_id).where(
         (Conversation.status == "offered") & (Conversation.offer_expires_ms <= now_ms)
     ):
@@ -226,8 +213,11 @@ def sweep(now_ms: int) -> dict[str, int]:
         & (AgentPresence.disconnected_ms <= now_ms - grace_ms)
         & (AgentPresence.status != "offline")
     ):
-        do_agent_gone(presence.agent_id)
-        done["agents_gone"] += 1
+        try:
+            do_agent_gone(presence.agent_id)
+            done["agents_gone"] += 1
+        except errors.Conflict:
+            pass
     for config in list_queues():
         if config.max_wait_seconds <= 0:
             continue

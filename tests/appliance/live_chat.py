@@ -69,20 +69,27 @@ class LiveVisitor(LiveParty):
 class LiveAgent(LiveParty):
     namespace = "/agent"
 
-    def __init__(self, base: str, username: str, password: str) -> None:
+    def __init__(
+        self, base: str, username: str, password: str, headers: dict[str, str] | None = None
+    ) -> None:
+        """`headers` go with the sign-in and the connect (e.g. what a proxy would add)."""
         super().__init__()
+        extra = headers or {}
         http = requests.Session()
         csrf = http.get(base + "/api/v1/auth/session", timeout=10).json()["csrf_token"]
         response = http.post(
             base + "/api/v1/auth/login",
             json={"username": username, "password": password},
-            headers={"X-CSRF-Token": csrf},
+            headers={"X-CSRF-Token": csrf, **extra},
             timeout=30,
         )
         assert response.status_code == 200, response.text
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
         self.client.connect(
-            base, namespaces=[self.namespace], headers={"Cookie": cookie}, transports=["websocket"]
+            base,
+            namespaces=[self.namespace],
+            headers={"Cookie": cookie, **extra},
+            transports=["websocket"],
         )
 
 

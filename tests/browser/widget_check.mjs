@@ -94,6 +94,10 @@ async function run(browser) {
   // Start a chat with the mouse: launcher, "cards", start.
   await visitor.click(W.launcher);
   check((await widgetState(visitor)).expanded === "true", "the launcher did not set aria-expanded");
+  // The demo's pre-chat form (enclave demo setup: visitor.prechat_topics = "cards,wealth").
+  await visitor.locator(W.topic).waitFor({ state: "visible" });
+  const topics = await visitor.locator(`${W.topic} option`).evaluateAll((nodes) => nodes.map((n) => `${n.value}=${n.textContent}`));
+  check(topics.join("|") === "cards=Cards|wealth=Wealth|=Something else", `the demo's topics are ${topics.join("|")}`);
   await visitor.selectOption(W.topic, "cards");
   // The pre-chat question chooses nothing here (the topic does) but is the first message.
   await visitor.fill(W.question, "Where do I report a card?");

@@ -41,20 +41,22 @@ export function buildUi(root, t, language) {
   ui.status = el("p", { className: "ew-status", role: "status" });
   ui.notice = el("p", { className: "ew-notice", role: "alert", hidden: true });
 
-  ui.topic = el(
-    "select",
-    {},
-    el("option", { value: "cards", text: t.topicCards }),
-    el("option", { value: "wealth", text: t.topicWealth }),
-    el("option", { value: "", text: t.topicOther }),
-  );
-  ui.question = el("textarea", { rows: "2", maxlength: "2000" });
-  ui.start = el("button", { type: "submit", className: "ew-primary", text: t.start });
+  // The pre-chat form as the appliance configures it (prechat_form): the topics and the
+  // question's mode are filled in by the widget once the answer is in.
+  const errorId = uid("error");
+  ui.topic = el("select");
+  ui.topicField = field(t.topicLabel, ui.topic);
+  ui.topicField.hidden = true;
+  ui.question = el("textarea", { rows: "2", maxlength: "2000", "aria-describedby": errorId });
+  ui.questionField = field(t.questionLabel, ui.question);
+  ui.questionError = el("p", { id: errorId, className: "ew-error", role: "alert" });
+  ui.questionField.append(ui.questionError);
+  ui.start = el("button", { type: "submit", className: "ew-primary", disabled: true, text: t.start });
   ui.prechat = el(
     "form",
-    { className: "ew-prechat", autocomplete: "off" },
-    field(t.topicLabel, ui.topic),
-    field(t.questionLabel, ui.question),
+    { className: "ew-prechat", autocomplete: "off", novalidate: true },
+    ui.topicField,
+    ui.questionField,
     ui.start,
   );
 
@@ -122,6 +124,18 @@ export function buildUi(root, t, language) {
   ui.frame = el("div", { className: "ew", lang: language }, ui.panel, ui.launcher);
   root.append(ui.frame);
   return ui;
+}
+
+// The topic options: each configured queue under its display name, then "something
+// else" (value "": no queue chosen, the appliance's intent rules decide). Keeps the
+// visitor's choice when it is still offered.
+export function fillTopics(select, topics, other, t) {
+  const chosen = select.value;
+  select.replaceChildren(
+    ...topics.map((topic) => el("option", { value: topic.queue, text: topic.label })),
+    ...(other ? [el("option", { value: "", text: t.topicOther })] : []),
+  );
+  if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
 }
 
 function formatTime(iso) {

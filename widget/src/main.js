@@ -23,6 +23,8 @@ function settingsFrom(script) {
     language: data.language || document.documentElement.lang || navigator.language,
     customerToken: data.customerToken || null,
     group: /^[a-z0-9._-]{1,64}$/.test(data.group || "") ? data.group : null,
+    // data-topics narrows (and orders) the appliance's pre-chat topics on this page.
+    topics: (data.topics || "").split(",").map((name) => name.trim()).filter(Boolean),
     color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : null,
   };
 }

@@ -9,7 +9,7 @@ import {
   emitReliably,
   newClientMsgId,
 } from "../../appliance/static/demo/chat.js";
-import { buildUi, el, insertBySeq, renderMessage, setState } from "./dom.js";
+import { buildUi, el, fillTopics, insertBySeq, renderMessage, setState } from "./dom.js";
 import { pickLanguage, strings } from "./strings.js";
 
 function storage(server) {
@@ -51,8 +51,6 @@ export function startWidget(settings, io) {
   link.addEventListener("error", reveal);
   root.prepend(link);
   if (settings.color) ui.frame.style.setProperty("--ew-accent", settings.color);
-  // data-group: this page's chats go to one queue, so there is no topic to pick.
-  if (settings.group) ui.topic.parentNode.hidden = true;
   document.body.append(host);
 
   const state = {
@@ -67,6 +65,7 @@ export function startWidget(settings, io) {
     surveyFor: null, // the closed conversation the survey and transcript are offered for
     score: 0,
     rated: false,
+    question: null, // the pre-chat question's mode, once prechat_form has answered
   };
 
   // --- panel ---------------------------------------------------------------
@@ -101,6 +100,38 @@ export function startWidget(settings, io) {
     }
   });
 
+  // --- pre-chat form ----------------------------------------------------------
+
+  // The form as the appliance configures it, narrowed by the page's data-topics (names
+  // the server does not offer are ignored). data-group: this page's chats go to one
+  // queue, so there is no topic to pick.
+  function applyForm(form) {
+    let topics = form.topics || [];
+    const wanted = (settings.topics || []).filter((name) => topics.some((topic) => topic.queue === name));
+    if (wanted.length) topics = wanted.map((name) => topics.find((topic) => topic.queue === name));
+    fillTopics(ui.topic, topics, Boolean(form.other), t);
+    ui.topicField.hidden = Boolean(settings.group) || !topics.length;
+    state.question = ["required", "hidden"].includes(form.question) ? form.question : "optional";
+    ui.questionField.hidden = state.question === "hidden";
+    ui.question.setAttribute("aria-required", String(state.question === "required"));
+    ui.questionField.querySelector("label").textContent =
+      state.question === "required" ? t.questionLabelRequired : t.questionLabel;
+    render();
+  }
+
+  async function loadForm() {
+    const ack = await emitReliably(socket, "prechat_form", { language });
+    // An appliance without the event (older than the widget): no topics, an optional question.
+    applyForm(ack.ok ? ack : {});
+  }
+
+  function questionError(text) {
+    // The alert stays in the page, empty, so that filling it in is announced.
+    ui.questionError.textContent = text;
+    if (text) ui.question.setAttribute("aria-invalid", "true");
+    else ui.question.removeAttribute("aria-invalid");
+  }
+
   function notice(text) {
     ui.notice.textContent = text || "";
     ui.notice.hidden = !text;
@@ -129,7 +160,7 @@ export function startWidget(settings, io) {
     ui.status.hidden = !status;
     ui.prechat.hidden = live || leaving;
     ui.start.textContent = c ? t.newChat : t.start;
-    ui.start.disabled = state.starting;
+    ui.start.disabled = state.starting || state.question === null;
     ui.leave.hidden = !leaving;
     ui.compose.hidden = !live;
     ui.end.hidden = !live;
@@ -274,6 +305,7 @@ export function startWidget(settings, io) {
   socket.on("connect", () => {
     connection(t.connected, "connected");
     notice("");
+    loadForm();
   });
   socket.on("disconnect", (reason) => {
     if (reason === "io server disconnect") connection(t.disconnected, "disconnected");
@@ -354,14 +386,20 @@ export function startWidget(settings, io) {
 
   ui.prechat.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (state.starting) return;
+    if (state.starting || state.question === null) return;
+    const question = state.question === "hidden" ? "" : ui.question.value.trim();
+    if (state.question === "required" && !question) {
+      questionError(t.questionMissing);
+      ui.question.focus();
+      return;
+    }
+    questionError("");
     state.starting = true;
     notice("");
     render();
     const payload = { language };
-    const group = settings.group || ui.topic.value;
+    const group = settings.group || (ui.topicField.hidden ? "" : ui.topic.value);
     if (group) payload.group = group;
-    const question = ui.question.value.trim();
     if (question) payload.text = question;
     const ack = await emitReliably(socket, "start_conversation", payload);
     state.starting = false;
@@ -419,6 +457,9 @@ export function startWidget(settings, io) {
     send(c.id, text);
   });
   ui.text.addEventListener("input", () => typing.typed());
+  ui.question.addEventListener("input", () => {
+    if (ui.question.value.trim()) questionError("");
+  });
 
   ui.end.addEventListener("click", async () => {
     const c = state.conversation;
