@@ -55,6 +55,22 @@ class DatabaseLogStorage:
         return 0 if last is None else int(last) + 1
 
     def pending_events(self, limit: int) -> Sequence[PendingEvent]:
+        if not isinstance(_database(), PostgresqlDatabase):
+            # SQLite has one writer at a time, so audit_event ids are committed in id
+            # order: nothing below the last sequenced id can still appear. An index
+            # range instead of an anti-join over every event ever sequenced, which
+            # grew with the log and cost a message 150-220 µs in the chat bench.
+            last = AuditLeaf.select(fn.MAX(AuditLeaf.event)).scalar() or 0
+            rows = (
+                AuditEventRow.select(AuditEventRow.id, AuditEventRow.canonical)
+                .where(AuditEventRow.id > last)
+                .order_by(AuditEventRow.id)
+                .limit(limit)
+            )
+            return [PendingEvent(ref=row.id, data=bytes(row.canonical)) for row in rows]
+        # PostgreSQL: ids come from a sequence and concurrent transactions may commit
+        # them out of order, so an id below the last sequenced one can still arrive;
+        # only the anti-join is exact there (see docs/architecture.md).
         query = (
             AuditEventRow.select(AuditEventRow.id, AuditEventRow.canonical)
             .join(AuditLeaf, JOIN.LEFT_OUTER, on=(AuditLeaf.event == AuditEventRow.id))
@@ -139,3 +155,8 @@ class DatabaseLogStorage:
             AuditCheckpoint.select(AuditCheckpoint.note).order_by(AuditCheckpoint.id.desc()).first()
         )
         return None if row is None else row.note.encode("utf-8")
+
+
+def _database() -> Database:
+    database = AuditEventRow._meta.database
+    return cast(Database, getattr(database, "obj", None) or database)
