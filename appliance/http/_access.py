@@ -33,6 +33,7 @@ from appliance.permissions import Permission
 from appliance.services.directory import Principal
 from appliance.services.directory import do_record_access_denied
 from appliance.services.directory import principal_from_session
+from audit.events import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,3 +115,19 @@ def check_request() -> None:
 
 def install(app: Flask) -> None:
     app.before_request(check_request)
+
+
+def json_body(max_bytes: int) -> dict[str, Any]:
+    """The request's JSON object body, or a stable error (too_large, invalid_payload)."""
+    if (request.content_length or 0) > max_bytes:
+        raise errors.TooLarge(f"the body is larger than {max_bytes} bytes")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise errors.InvalidPayload("expected a JSON object body")
+    return body
+
+
+def request_actor() -> Actor:
+    """Who did it, for the audit trail: the signed-in principal (set by `requires`)."""
+    actor: Actor = g.principal.actor(ip=request.remote_addr, session_id=session.get("sid"))
+    return actor

@@ -13,11 +13,11 @@ from flask import Blueprint
 from flask import Response
 from flask import g
 from flask import jsonify
-from flask import request
-from flask import session
 
 from appliance import errors
 from appliance.http._access import authorize
+from appliance.http._access import json_body
+from appliance.http._access import request_actor
 from appliance.http._access import requires
 from appliance.permissions import Permission
 from appliance.services.canned_replies import access_canned_reply
@@ -27,7 +27,6 @@ from appliance.services.canned_replies import do_delete_canned_reply
 from appliance.services.canned_replies import do_update_canned_reply
 from appliance.services.canned_replies import reply_view
 from appliance.services.directory import Principal
-from audit.events import Actor
 
 bp = Blueprint("canned_replies", __name__, url_prefix="/api/v1/canned-replies")
 
@@ -44,12 +43,12 @@ def list_all() -> Response:
 @bp.post("")
 @requires(Permission.CHAT_HANDLE)
 def create() -> tuple[Response, int]:
-    fields = _body()
+    fields = json_body(MAX_BODY_BYTES)
     scope = fields.pop("scope", "personal")
     if scope == "shared":
         authorize(Permission.CANNED_MANAGE_SHARED)
     reply = do_create_canned_reply(
-        scope=scope, fields=fields, principal=g.principal, actor=_actor()
+        scope=scope, fields=fields, principal=g.principal, actor=request_actor()
     )
     return jsonify({"ok": True, "canned_reply": reply_view(reply, g.principal)}), 201
 
@@ -57,11 +56,13 @@ def create() -> tuple[Response, int]:
 @bp.put("/<int:reply_id>")
 @requires(Permission.CHAT_HANDLE)
 def update(reply_id: int) -> Response:
-    fields = _body()
+    fields = json_body(MAX_BODY_BYTES)
     reply = _changeable(reply_id)
     if fields.pop("scope", reply.scope) != reply.scope:
         raise errors.InvalidPayload("scope: a reply's scope cannot change")
-    changed = do_update_canned_reply(reply.id, fields=fields, principal=g.principal, actor=_actor())
+    changed = do_update_canned_reply(
+        reply.id, fields=fields, principal=g.principal, actor=request_actor()
+    )
     return jsonify({"ok": True, "canned_reply": reply_view(changed, g.principal)})
 
 
@@ -69,7 +70,7 @@ def update(reply_id: int) -> Response:
 @requires(Permission.CHAT_HANDLE)
 def remove(reply_id: int) -> Response:
     reply = _changeable(reply_id)
-    do_delete_canned_reply(reply.id, principal=g.principal, actor=_actor())
+    do_delete_canned_reply(reply.id, principal=g.principal, actor=request_actor())
     return jsonify({"ok": True})
 
 
@@ -78,17 +79,3 @@ def _changeable(reply_id: int) -> Any:
     if reply.scope == "shared":
         authorize(Permission.CANNED_MANAGE_SHARED)
     return reply
-
-
-def _body() -> dict[str, Any]:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise errors.TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise errors.InvalidPayload("expected a JSON object body")
-    return body
-
-
-def _actor() -> Actor:
-    actor: Actor = g.principal.actor(ip=request.remote_addr, session_id=session.get("sid"))
-    return actor

@@ -5,16 +5,13 @@ docs/http-api.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from flask import Response
-from flask import g
 from flask import jsonify
-from flask import request
-from flask import session
 
 from appliance import errors
+from appliance.http._access import json_body
+from appliance.http._access import request_actor
 from appliance.http._access import requires
 from appliance.permissions import Permission
 from appliance.queries.routing import get_queue
@@ -23,7 +20,6 @@ from appliance.services.queues import do_create_queue
 from appliance.services.queues import do_remove_queue
 from appliance.services.queues import do_set_agent_skills
 from appliance.services.queues import do_update_queue
-from audit.events import Actor
 
 bp = Blueprint("queues", __name__, url_prefix="/api/v1")
 
@@ -49,32 +45,32 @@ def show(name: str) -> Response:
 @bp.post("/queues")
 @requires(Permission.QUEUES_MANAGE)
 def create() -> tuple[Response, int]:
-    fields = _body()
+    fields = json_body(MAX_BODY_BYTES)
     name = fields.pop("name", None)
     if not isinstance(name, str):
         raise errors.InvalidQueue("name: required, a string")
-    queue = do_create_queue(name, fields, actor=_actor())
+    queue = do_create_queue(name, fields, actor=request_actor())
     return jsonify({"ok": True, "queue": queue.as_json()}), 201
 
 
 @bp.patch("/queues/<name>")
 @requires(Permission.QUEUES_MANAGE)
 def update(name: str) -> Response:
-    queue = do_update_queue(name, _body(), actor=_actor())
+    queue = do_update_queue(name, json_body(MAX_BODY_BYTES), actor=request_actor())
     return jsonify({"ok": True, "queue": queue.as_json()})
 
 
 @bp.delete("/queues/<name>")
 @requires(Permission.QUEUES_MANAGE)
 def remove(name: str) -> Response:
-    do_remove_queue(name, actor=_actor())
+    do_remove_queue(name, actor=request_actor())
     return jsonify({"ok": True})
 
 
 @bp.put("/agents/<username>/skills")
 @requires(Permission.QUEUES_MANAGE)
 def set_skills(username: str) -> Response:
-    body = _body()
+    body = json_body(MAX_BODY_BYTES)
     unknown = sorted(set(body) - {"skills", "languages"})
     if unknown or "skills" not in body:
         raise errors.InvalidPayload(
@@ -84,20 +80,6 @@ def set_skills(username: str) -> Response:
     if languages is not None and not isinstance(languages, list):
         raise errors.InvalidPayload("languages: expected a list of language tags")
     profile = do_set_agent_skills(
-        username=username, skills=body["skills"], languages=languages, actor=_actor()
+        username=username, skills=body["skills"], languages=languages, actor=request_actor()
     )
     return jsonify({"ok": True, "username": username.strip().lower(), **profile.as_json()})
-
-
-def _body() -> dict[str, Any]:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise errors.TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise errors.InvalidPayload("expected a JSON object body")
-    return body
-
-
-def _actor() -> Actor:
-    actor: Actor = g.principal.actor(ip=request.remote_addr, session_id=session.get("sid"))
-    return actor

@@ -10,10 +10,9 @@
 //   DEMO_AGENT_PASSWORD=… node tests/browser/canned_customer_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { Observer, check, runCheck } from "./harness.mjs";
+import { Observer, check, runCheck, T, WIDE, signInToWorkbench } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
-const WIDE = { width: 1366, height: 900 };
 const MOBILE = "13812345678";
 const CARD = "4111 1111 1111 1111";
 const REPLY = "Thank you for waiting, I am checking your account now.";
@@ -28,21 +27,6 @@ if (!base || !password) {
 }
 const observer = new Observer(base, TIMEOUT_MS);
 const { seen, pages } = observer;
-
-const T = (name) => `[data-test="${name}"]`;
-
-async function signInAndGoOnline(browser) {
-  const page = await observer.openPage(browser, "demo-agent", "/workbench/", { viewport: WIDE });
-  await page.locator(T("sign-in")).waitFor({ state: "visible" });
-  await page.fill("#wb-username", "demo-agent");
-  await page.fill("#wb-password", password);
-  await page.press("#wb-password", "Enter");
-  await page.locator(T("connection")).filter({ hasText: "connected" }).waitFor();
-  await page.locator(`${T("status")}:not([disabled])`).waitFor();
-  await page.selectOption(T("status"), "online");
-  await page.waitForFunction((sel) => document.querySelector(sel).value === "online", T("status"));
-  return page;
-}
 
 async function startChat(visitor, text) {
   await visitor.locator("#start").waitFor({ state: "visible" });
@@ -89,7 +73,7 @@ async function waitForList(page, chat, open) {
 
 async function run(browser) {
   const started = Date.now();
-  const page = await signInAndGoOnline(browser);
+  const page = (await signInToWorkbench(observer, browser, "demo-agent", password)).page;
 
   const visitor = await observer.openPage(browser, "visitor", "/demo/visitor");
   await startChat(visitor, `My mobile is ${MOBILE} and my card ${CARD} is lost`);

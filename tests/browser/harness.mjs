@@ -95,3 +95,25 @@ export class Observer {
     check(foreign.length === 0, `requests left ${allowed}: ${foreign.join(", ")}`);
   }
 }
+
+// The workbench's own test hooks, and its sign-in.
+export const T = (name) => `[data-test="${name}"]`;
+export const WIDE = { width: 1366, height: 900 };
+
+// Open /workbench/ as `username`, sign in and go online; returns { page, id } once the
+// desk shows the agent online with its load and id.
+export async function signInToWorkbench(observer, browser, username, password) {
+  const page = await observer.openPage(browser, username, "/workbench/", { viewport: WIDE });
+  await page.locator(T("sign-in")).waitFor({ state: "visible" });
+  await page.fill("#wb-username", username);
+  await page.fill("#wb-password", password);
+  await page.press("#wb-password", "Enter");
+  await page.locator(T("connection")).filter({ hasText: "connected" }).waitFor();
+  await page.locator(`${T("status")}:not([disabled])`).waitFor();
+  await page.selectOption(T("status"), "online");
+  await page.locator(T("load")).filter({ hasText: /of \d+ chats/ }).waitFor();
+  await page.waitForFunction((sel) => document.querySelector(sel).value === "online", T("status"));
+  const id = Number(await page.locator(T("who")).getAttribute("data-agent-id"));
+  check(Number.isInteger(id) && id > 0, `${username}'s workbench shows no agent id`);
+  return { page, id };
+}

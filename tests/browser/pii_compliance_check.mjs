@@ -9,10 +9,9 @@
 //
 // Prints one JSON line (with the conversation id, for the audit check of the pytest side);
 // on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { Observer, check, runCheck } from "./harness.mjs";
+import { Observer, check, runCheck, T, WIDE, signInToWorkbench } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
-const WIDE = { width: 1366, height: 900 };
 const SAID = "my mobile is 13812345678 and my card 4111 1111 1111 1111";
 const MASKED = "my mobile is 138****5678 and my card 4111 **** **** 1111";
 const ASK = "please tell me your password";
@@ -27,22 +26,6 @@ if (!base || !password) {
 const origin = new URL(base);
 const observer = new Observer(base, TIMEOUT_MS);
 const { seen, pages } = observer;
-
-const T = (name) => `[data-test="${name}"]`;
-
-async function signInAndGoOnline(browser) {
-  const page = await observer.openPage(browser, "demo-agent", "/workbench/", { viewport: WIDE });
-  await page.locator(T("sign-in")).waitFor({ state: "visible" });
-  await page.fill("#wb-username", "demo-agent");
-  await page.fill("#wb-password", password);
-  await page.press("#wb-password", "Enter");
-  await page.locator(T("connection")).filter({ hasText: "connected" }).waitFor();
-  await page.locator(`${T("status")}:not([disabled])`).waitFor();
-  await page.selectOption(T("status"), "online");
-  await page.waitForFunction((sel) => document.querySelector(sel).value === "online", T("status"));
-  await page.locator(T("load")).filter({ hasText: /of \d+ chats/ }).waitFor();
-  return page;
-}
 
 async function visitorTexts(visitor) {
   return visitor.locator("#messages li:not(.pending) .text").allTextContents();
@@ -63,7 +46,7 @@ async function sendAndExpectPrompt(page, chat, text) {
 
 async function run(browser) {
   const started = Date.now();
-  const page = await signInAndGoOnline(browser);
+  const page = (await signInToWorkbench(observer, browser, "demo-agent", password)).page;
 
   const visitor = await observer.openPage(browser, "visitor", "/demo/visitor");
   await visitor.locator("#start").waitFor({ state: "visible" });

@@ -18,11 +18,10 @@
 //
 // Prints one JSON result line last; on failure exits 1 after screenshots into SCREENSHOT_DIR.
 import { createInterface } from "node:readline";
-import { Observer, check, runCheck } from "./harness.mjs";
+import { Observer, check, runCheck, T, WIDE, signInToWorkbench } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
 const RECONNECT_TIMEOUT_MS = 60_000; // Socket.IO backs off up to 5 s between attempts
-const WIDE = { width: 1366, height: 900 };
 const PHONE = { width: 375, height: 667 };
 // What Chromium logs by itself for a request to a server that is not there.
 const REFUSED = /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)\b/;
@@ -38,7 +37,6 @@ const observer = new Observer(base, TIMEOUT_MS);
 const { seen, pages } = observer;
 const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
-const T = (name) => `[data-test="${name}"]`;
 const W = {
   launcher: ".ew-launcher",
   topic: ".ew-prechat select",
@@ -60,20 +58,6 @@ async function handOver(phase, expected) {
   console.log(JSON.stringify({ phase }));
   const { value, done } = await stdin.next();
   check(!done && value.trim() === expected, `the test answered ${JSON.stringify(value)} to ${phase}`);
-}
-
-async function signInAndGoOnline(browser) {
-  const page = await observer.openPage(browser, "demo-agent", "/workbench/", { viewport: WIDE });
-  await page.locator(T("sign-in")).waitFor({ state: "visible" });
-  await page.fill("#wb-username", "demo-agent");
-  await page.fill("#wb-password", password);
-  await page.press("#wb-password", "Enter");
-  await page.locator(T("connection")).filter({ hasText: "connected" }).waitFor();
-  await page.locator(`${T("status")}:not([disabled])`).waitFor();
-  await page.selectOption(T("status"), "online");
-  await page.locator(T("load")).filter({ hasText: /of \d+ chats/ }).waitFor();
-  await page.waitForFunction((sel) => document.querySelector(sel).value === "online", T("status"));
-  return page;
 }
 
 // Every message text each side shows, delivered or pending.
@@ -114,7 +98,7 @@ function once(side, shown, texts) {
 
 async function run(browser) {
   const started = Date.now();
-  const agent = await signInAndGoOnline(browser);
+  const agent = (await signInToWorkbench(observer, browser, "demo-agent", password)).page;
   const visitor = await observer.openPage(browser, "visitor", "/demo/widget", { viewport: PHONE });
   await visitor.click(W.launcher);
   await visitor.selectOption(W.topic, "cards");

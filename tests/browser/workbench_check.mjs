@@ -10,10 +10,9 @@
 //   DEMO_AGENT_PASSWORD=… DEMO_WEALTH_PASSWORD=… node tests/browser/workbench_check.mjs BASE_URL [SCREENSHOT_DIR]
 //
 // Prints one JSON line; on failure exits 1 after screenshots into SCREENSHOT_DIR.
-import { Observer, check, runCheck } from "./harness.mjs";
+import { Observer, check, runCheck, T, WIDE, signInToWorkbench } from "./harness.mjs";
 
 const TIMEOUT_MS = 15_000;
-const WIDE = { width: 1366, height: 900 };
 const XSS = 'markup test: <img src=x onerror="window.__xss=1"><script>window.__xss=1</script><b>bold</b>';
 const NOTE = "internal note: card blocked, check last transactions";
 const HANDOVER = "wants to move savings into a fund";
@@ -31,24 +30,6 @@ const origin = new URL(base);
 const observer = new Observer(base, TIMEOUT_MS);
 const { seen, pages } = observer;
 
-const T = (name) => `[data-test="${name}"]`;
-
-async function signInAndGoOnline(browser, username) {
-  const page = await observer.openPage(browser, username, "/workbench/", { viewport: WIDE });
-  await page.locator(T("sign-in")).waitFor({ state: "visible" });
-  await page.fill("#wb-username", username);
-  await page.fill("#wb-password", passwords[username]);
-  await page.press("#wb-password", "Enter");
-  await page.locator(T("connection")).filter({ hasText: "connected" }).waitFor();
-  await page.locator(`${T("status")}:not([disabled])`).waitFor();
-  await page.selectOption(T("status"), "online");
-  await page.locator(T("load")).filter({ hasText: /of \d+ chats/ }).waitFor();
-  await page.waitForFunction((sel) => document.querySelector(sel).value === "online", T("status"));
-  const id = Number(await page.locator(T("who")).getAttribute("data-agent-id"));
-  check(Number.isInteger(id) && id > 0, `${username}'s workbench shows no agent id`);
-  return { page, id };
-}
-
 // A message of `chat` (a locator) with `text`, once delivered (not pending).
 async function shownIn(chat, text) {
   const node = chat.locator("li.message:not(.pending)").filter({ hasText: text }).first();
@@ -64,8 +45,8 @@ async function visitorReceived(visitor, text) {
 
 async function run(browser) {
   const started = Date.now();
-  const agent = await signInAndGoOnline(browser, "demo-agent");
-  const wealth = await signInAndGoOnline(browser, "demo-wealth");
+  const agent = await signInToWorkbench(observer, browser, "demo-agent", passwords["demo-agent"]);
+  const wealth = await signInToWorkbench(observer, browser, "demo-wealth", passwords["demo-wealth"]);
   check(agent.id !== wealth.id, "both workbenches show the same agent id");
 
   // The visitor chooses "cards" and reaches demo-agent.

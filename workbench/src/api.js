@@ -1,5 +1,5 @@
-// Sign-in over HTTP (docs/http-api.md): a CSRF token from the session, replaced by the one
-// the login answer carries; every answer has the shape {ok, code, error}.
+// The HTTP API (docs/http-api.md): a CSRF token from the session, replaced by the one the
+// login answer carries; every answer has the shape {ok, code, error}.
 let csrfToken = null;
 
 async function call(method, path, body) {
@@ -42,5 +42,21 @@ export async function signIn(username, password) {
 export async function signOut() {
   const answer = await call("POST", "/api/v1/auth/logout", {});
   csrfToken = null;
+  return answer;
+}
+
+// Any other API call; a write first gets a CSRF token if there is none, and once more
+// if the server refused the one it had (it changes at sign-in).
+export async function request(method, path, body) {
+  if (method !== "GET" && !csrfToken) {
+    const session = await currentSession();
+    if (!session.ok) return session;
+  }
+  const answer = await call(method, path, body);
+  if (answer.code === "csrf_failed" && method !== "GET") {
+    const session = await currentSession();
+    if (!session.ok) return session;
+    return call(method, path, body);
+  }
   return answer;
 }

@@ -3,6 +3,7 @@
 // and the composer's "/shortcut" completion (an ARIA combobox: the reply field owns a
 // listbox of matching replies; Up/Down choose, Enter or Tab insert, Escape closes).
 import { computed, nextTick, reactive, ref } from "vue";
+import { request } from "./api.js";
 
 export const SHORTCUT = /^[a-z0-9_-]{1,32}$/;
 export const MAX_TITLE = 100;
@@ -10,58 +11,19 @@ export const MAX_BODY = 2000;
 const PATH = "/api/v1/canned-replies";
 const MAX_OPTIONS = 8;
 
-let csrf = null;
-
-async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (method !== "GET") {
-    if (!csrf) {
-      const session = await call("GET", "/api/v1/auth/session");
-      if (!session.ok) return session;
-      csrf = session.csrf_token;
-    }
-    headers["Content-Type"] = "application/json";
-    headers["X-CSRF-Token"] = csrf;
-  }
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    return { ok: false, code: "network", error: "the appliance cannot be reached" };
-  }
-  let answer;
-  try {
-    answer = await response.json();
-  } catch {
-    return { ok: false, code: "internal_error", error: `HTTP ${response.status}` };
-  }
-  // The token changes at sign-in: fetch it again once.
-  if (answer.code === "csrf_failed" && csrf && method !== "GET") {
-    csrf = null;
-    return call(method, path, body);
-  }
-  return answer;
-}
-
 // One store per signed-in agent, shared by every chat column and the manager.
 const store = reactive({ agentId: null, items: [], loaded: false, loading: null, error: "" });
 
 export function cannedReplies(agentId) {
   if (store.agentId !== agentId) {
     Object.assign(store, { agentId, items: [], loaded: false, loading: null, error: "" });
-    csrf = null;
   }
   if (!store.loaded && !store.loading) store.loading = reload();
   return store;
 }
 
 export async function reload() {
-  const answer = await call("GET", PATH);
+  const answer = await request("GET", PATH);
   store.loading = null;
   if (answer.ok) {
     store.items = answer.canned_replies;
@@ -82,14 +44,14 @@ export async function saveReply(reply) {
     language: reply.language || null,
   };
   const answer = reply.id
-    ? await call("PUT", `${PATH}/${reply.id}`, body)
-    : await call("POST", PATH, { ...body, scope: reply.scope });
+    ? await request("PUT", `${PATH}/${reply.id}`, body)
+    : await request("POST", PATH, { ...body, scope: reply.scope });
   if (answer.ok) await reload();
   return answer;
 }
 
 export async function deleteReply(reply) {
-  const answer = await call("DELETE", `${PATH}/${reply.id}`);
+  const answer = await request("DELETE", `${PATH}/${reply.id}`);
   if (answer.ok) await reload();
   return answer;
 }
