@@ -71,7 +71,9 @@ class LogStorage(Protocol):
         ...
 
     def pending_events(self, limit: int) -> Sequence[PendingEvent]:
-        """Up to `limit` unsequenced events, oldest first (insertion order)."""
+        """Up to `limit` unsequenced events, oldest first: insertion order, or an order
+        close to it that the storage keeps stable (the appliance on PostgreSQL reads in
+        inserting-transaction order, then id)."""
         ...
 
     def append(self, batch: Batch) -> None:

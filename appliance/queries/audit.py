@@ -7,6 +7,7 @@ from typing import cast
 
 from peewee import JOIN
 from peewee import Expression
+from peewee import fn
 
 from appliance.models import AuditEventRow
 from appliance.models import AuditLeaf
@@ -93,3 +94,17 @@ def leaf_indexes_matching(selection: AuditFilter) -> list[int]:
         .tuples()
     )
     return [index for (index,) in cast(list[tuple[int]], list(query))]
+
+
+def unsequenced_before(cutoff_ms: int) -> tuple[int, int | None]:
+    """(How many, lowest id) of the events recorded before `cutoff_ms` that have no
+    leaf. The exact anti-join over the whole log, for verification only: the
+    sequencer reads from a mark (services/audit_store.py), and this is what
+    notices an event the mark, or anything else, left out of the tree."""
+    query = (
+        AuditEventRow.select(fn.COUNT(AuditEventRow.id), fn.MIN(AuditEventRow.id))
+        .join(AuditLeaf, JOIN.LEFT_OUTER, on=(AuditLeaf.event == AuditEventRow.id))
+        .where(AuditLeaf.leaf_index.is_null() & (AuditEventRow.time_ms < cutoff_ms))
+    )
+    count, first = query.tuples().get()
+    return int(count or 0), None if first is None else int(first)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from appliance.queries.audit import AuditFilter
 from appliance.queries.audit import FoundEvent
 from appliance.queries.audit import leaf_indexes_matching
 from appliance.queries.audit import search_events
+from appliance.queries.audit import unsequenced_before
 from appliance.services._uow import mutation
 from appliance.services.audit_log import LogIdentity
 from appliance.services.audit_log import open_log
@@ -24,6 +26,7 @@ from audit.events import Actor
 from audit.events import EventType
 from audit.events import JSONValue
 from audit.events import Target
+from audit.integrity import Failure
 from audit.integrity import VerificationReport
 
 
@@ -113,11 +116,25 @@ def check_export(
     return ExportResult(out, len(indexes), digest)
 
 
+# An event still without a leaf this long after it was recorded, once the sequencer
+# has just run, was left out of the tree: no business transaction stays open so long.
+UNSEQUENCED_GRACE_MS = 60_000
+
+
 def check_verify(identity: LogIdentity, *, actor: Actor) -> VerificationReport:
-    """Recheck the whole live log; audit AUDIT_VERIFIED with the outcome."""
+    """Recheck the whole live log, and that no recorded event was left out of it;
+    audit AUDIT_VERIFIED with the outcome."""
+    started_ms = clock.now_ms()
     sequence_pending(identity)
     with db.connection_context():
         report = open_log(identity).verify_all(identity.verifiers)
+        left_out, first = unsequenced_before(started_ms - UNSEQUENCED_GRACE_MS)
+    if report.ok and left_out:
+        reason = (
+            f"{left_out} event(s) recorded over {UNSEQUENCED_GRACE_MS // 1000} s ago are in"
+            f" no leaf (lowest event id {first}): kept out of the tree"
+        )
+        report = dataclasses.replace(report, failure=Failure("storage", reason))
     do_record_audit_access(
         EventType.AUDIT_VERIFIED,
         actor=actor,

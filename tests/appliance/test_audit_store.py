@@ -183,3 +183,55 @@ def test_it_keeps_the_tree_whole_under_concurrent_writers(any_instance_dir):
     with db.connection_context():
         assert open_log(identity).size == before + writers * per_writer
     assert check_verify(identity, actor=AUDITOR).ok
+
+
+def _plant_decoy() -> None:
+    """A copy of the newest event 100 ids above it: on SQLite, once it is sequenced,
+    the free ids below it are below the last sequenced id, where the sequencer never
+    reads again."""
+    with db.connection_context():
+        newest = db.execute_sql("SELECT MAX(id) FROM audit_event").fetchone()[0]
+        columns = (
+            "time_ms, actor_id, actor_role, action, target_type, target_id, result_ok, canonical"
+        )
+        db.execute_sql(
+            f"INSERT INTO audit_event (id, {columns}) SELECT {newest + 100}, {columns}"
+            f" FROM audit_event WHERE id = {newest}"
+        )
+
+
+def test_verification_finds_an_event_kept_out_of_the_tree(any_instance_dir):
+    """An attacker who can write to the database inserts an event where the sequencer
+    never reads (or moves the PostgreSQL mark over one): the tree still verifies,
+    but the event is in no leaf, and `enclave audit verify` says so."""
+    identity = bind(any_instance_dir)
+    for n in range(3):
+        write_event(n)
+    sequence_pending(identity)
+    _plant_decoy()
+    sequence_pending(identity)
+    assert check_verify(identity, actor=AUDITOR).ok
+
+    with db.connection_context():
+        newest = db.execute_sql("SELECT MAX(id) FROM audit_event").fetchone()[0]
+        hidden_id = newest - 50
+        postgres = isinstance(db.obj, peewee.PostgresqlDatabase)
+        extra = (", txid", ", '1'::xid8") if postgres else ("", "")
+        db.execute_sql(
+            f"INSERT INTO audit_event (id, time_ms, actor_id, actor_role, action, target_type,"
+            f" target_id, result_ok, canonical{extra[0]}) SELECT {hidden_id}, time_ms - 120000,"
+            f" actor_id, actor_role, action, target_type, target_id, result_ok, canonical"
+            f"{extra[1]} FROM audit_event WHERE id = {newest}"
+        )
+    sequence_pending(identity)
+    with db.connection_context():
+        assert db.execute_sql(
+            f"SELECT COUNT(*) FROM audit_leaf WHERE event_id = {hidden_id}"
+        ).fetchone() == (0,), "the sequencer was meant not to see the planted event"
+
+    report = check_verify(identity, actor=AUDITOR)
+
+    assert not report.ok
+    assert report.failure.kind == "storage"
+    assert f"lowest event id {hidden_id}" in str(report.failure)
+    assert report.summary().startswith("TAMPERED")
