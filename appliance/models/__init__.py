@@ -8,6 +8,7 @@ from appliance.models.audit import AuditNode
 from appliance.models.base import BaseModel
 from appliance.models.chat import AgentPresence
 from appliance.models.chat import Conversation
+from appliance.models.chat import ConversationParticipant
 from appliance.models.chat import Message
 from appliance.models.chat import OfflineMessage
 from appliance.models.chat import Survey
@@ -30,6 +31,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Agent,
     Visitor,
     Conversation,
+    ConversationParticipant,
     Message,
     AgentPresence,
     OfflineMessage,
@@ -56,6 +58,7 @@ __all__ = [
     "BaseModel",
     "CannedReply",
     "Conversation",
+    "ConversationParticipant",
     "Instance",
     "Message",
     "OfflineMessage",

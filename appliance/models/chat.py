@@ -1,7 +1,8 @@
-"""The chat tables (migration 0004): visitors, conversations, messages, agent presence.
+"""The chat tables (migration 0004): visitors, conversations, messages, agent presence;
+who took part in each conversation (migration 0011).
 
 Encrypted columns (`*_enc`) hold crypto/ envelopes whose associated data names
-the table, row and field (see services/_sealed.py), so a ciphertext copied to
+the table, row and field (see appliance/sealed.py), so a ciphertext copied to
 another row does not decrypt. `customer_bidx` is a keyed blind index of the
 bank's customer id, for lookup without storing it in clear.
 """
@@ -56,6 +57,32 @@ class Conversation(BaseModel):
 
     class Meta:
         table_name = "conversation"
+
+
+class ConversationParticipant(BaseModel):
+    """One stay of a visitor or agent in a conversation: joined, and left (null while present).
+
+    Written by services/participants.py in the transaction that changes who holds the
+    conversation. At most one open row per (conversation, kind, principal): a partial
+    unique index of migration 0011 (not declared here).
+    """
+
+    id = AutoField()
+    conversation_id = CharField(max_length=32)
+    kind = CharField(max_length=16)  # "visitor" | "agent"
+    principal_id = CharField(max_length=32)  # the visitor id, or the agent id in decimal
+    role = CharField(max_length=16)  # "visitor" | "assignee"
+    joined_ms = BigIntegerField()
+    left_ms = BigIntegerField(null=True)
+    # "closed" | "transferred" | "agent_offline" | "agent_disconnected"; null while present
+    left_reason = CharField(null=True, max_length=32)
+
+    class Meta:
+        table_name = "conversation_participant"
+        indexes = (
+            (("conversation_id", "joined_ms"), False),
+            (("kind", "principal_id", "joined_ms"), False),
+        )
 
 
 class Message(BaseModel):

@@ -43,6 +43,8 @@ from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
 from appliance.services.intent_routing import intent_rules
+from appliance.services.participants import everyone_left
+from appliance.services.participants import visitor_joined
 from appliance.services.queue_positions import announce_positions
 from appliance.services.routing import conversation_target
 from appliance.services.routing import dispatch
@@ -143,6 +145,7 @@ def do_start_conversation(identity: VisitorIdentity, *, choice: QueueChoice) -> 
         vip=identity.vip,
         last_agent_id=_last_agent_of(identity.id),
     )
+    visitor_joined(conversation.id, identity.id, now)
     record_audit(
         EventType.CONVERSATION_STARTED,
         actor=visitor_actor(identity.id),
@@ -223,6 +226,7 @@ def do_close_conversation(conversation_id: str, *, closed_by: str, actor: Actor)
     if claimed != 1:
         raise errors.ConversationClosed("The conversation is already closed")
     conversation.status, conversation.closed_ms, conversation.closed_by = "closed", now, closed_by
+    everyone_left(conversation_id, reason="closed", now=now)
     record_audit(
         EventType.CONVERSATION_CLOSED,
         actor=actor,

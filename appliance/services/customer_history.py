@@ -10,6 +10,10 @@ in the transaction that reads it.
 Internal notes of past chats are included (marked `kind: "note"`): they are agents'
 hand-over context, written for the next agent. Every text is masked with
 services/pii.py `mask_text`; revealing is the PII reveal's job, never this panel's.
+
+Each past conversation names the agent holding it last (`agent`) and every agent who
+held it, in the order they joined (`agents`, from conversation_participant): a
+transferred chat lists both sides of the transfer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from appliance.models import Visitor
 from appliance.queries.chat import agent_name
 from appliance.queries.chat import iso_ms
 from appliance.queries.chat import visitor_name
+from appliance.queries.participants import agents_of
 from appliance.sealed import message_context
 from appliance.sealed import unseal
 from appliance.services._uow import mutation
@@ -57,8 +62,9 @@ def do_view_customer_history(conversation: Conversation, *, actor: Actor) -> dic
             Survey.conversation_id.in_([row.id for row in past] or [""])
         )
     }
+    served_by = agents_of(row.id for row in past)
     names = _Names(visitor)
-    history = [_past_view(row, ratings.get(row.id), names) for row in past]
+    history = [_past_view(row, ratings.get(row.id), served_by[row.id], names) for row in past]
     record_audit(
         EventType.CUSTOMER_HISTORY_VIEWED,
         actor=actor,
@@ -101,7 +107,9 @@ class _Names:
         return "system"
 
 
-def _past_view(row: Conversation, rating: int | None, names: _Names) -> dict[str, Any]:
+def _past_view(
+    row: Conversation, rating: int | None, served_by: list[int], names: _Names
+) -> dict[str, Any]:
     agent_id = row.agent_id if row.agent_id is not None else row.last_agent_id
     name = names.agent(agent_id)
     last = list(
@@ -117,6 +125,7 @@ def _past_view(row: Conversation, rating: int | None, names: _Names) -> dict[str
         "opened_at": iso_ms(row.opened_ms),
         "closed_at": None if row.closed_ms is None else iso_ms(row.closed_ms),
         "agent": None if name is None else {"id": agent_id, "name": name},
+        "agents": [{"id": a, "name": names.agent(a) or ""} for a in served_by],
         "rating": rating,
         "message_count": row.last_seq,  # seqs are gap-free from 1, notes included
         "last_messages": [_message_view(m, names) for m in reversed(last)],

@@ -42,6 +42,7 @@ from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
 from appliance.services.handoffs import agent_target
 from appliance.services.handoffs import do_decline_offer
+from appliance.services.participants import agent_left
 from appliance.services.queue_positions import announce_positions
 from appliance.services.routing import conversation_target
 from appliance.services.routing import dispatch
@@ -83,6 +84,7 @@ def requeue_agent_conversations(agent_id: int, *, reason: str) -> list[str]:
         )
         if back != 1:
             continue
+        agent_left(conversation.id, agent_id, reason=reason, now=now)  # none if only offered
         release_agent(agent_id, now)
         moved.append(conversation.id)
         record_audit(

@@ -49,6 +49,7 @@ from appliance.services._routing_snapshot import policy_settings
 from appliance.services._routing_snapshot import take_snapshot
 from appliance.services.audit_trail import record_audit
 from appliance.services.audit_trail import system_actor
+from appliance.services.participants import agent_joined
 from appliance.services.queue_positions import announce_positions
 from audit.events import EventType
 from audit.events import JSONValue
@@ -105,7 +106,11 @@ def _claim_conversation(conversation_id: str, agent_id: int, offer_ms: int, now:
         .where((Conversation.id == conversation_id) & (Conversation.status == "queued"))
         .execute()
     )
-    return bool(claimed == 1)
+    if claimed != 1:
+        return False
+    if offer_ms == 0:  # an offer is not a stay: the agent joins when accepting it
+        agent_joined(conversation_id, agent_id, now)
+    return True
 
 
 def json_reason(reason: dict[str, Any]) -> dict[str, JSONValue]:
