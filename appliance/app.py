@@ -20,6 +20,7 @@ from appliance.http import register_blueprints
 from appliance.instance import InstanceError
 from appliance.instance import load_keyring
 from appliance.realtime import register_namespaces
+from appliance.realtime.origins import engineio_origins
 from appliance.runtime import Runtime
 from appliance.services.compliance import install_rules
 from appliance.settings import Settings
@@ -71,9 +72,9 @@ def create_app(
         async_mode=None if not settings.testing else "threading",
         # A chat event is at most a few KB; refuse anything far larger at the transport.
         max_http_buffer_size=max(65536, 4 * settings.chat.max_text_bytes),
-        # The bank's pages that embed the widget (visitor.allowed_origins); None keeps
-        # Flask-SocketIO's default, the appliance's own origin only.
-        cors_allowed_origins=settings.visitor.origins or None,
+        # The appliance's own pages and the bank's that embed the widget
+        # (visitor.allowed_origins); /agent admits its own only (realtime/origins.py).
+        cors_allowed_origins=engineio_origins(settings.visitor.origins),
         # Always given, so an app built after one with a queue (tests) never keeps its manager.
         client_manager=_client_manager(settings, database),
     )

@@ -8,6 +8,12 @@ happens, the client's ack is one JSON object: `{"ok": true, ...}` or the error
 shape of appliance/errors.py. Unexpected exceptions are logged here and answered
 `internal_error`; no stack trace reaches a client.
 
+Only python-socketio itself opens and closes a connection. A client can send an
+ordinary EVENT packet named `connect` or `disconnect` (`42/agent,["disconnect"]`),
+which the server hands to `trigger_event` just like the real thing; such a packet
+goes through the dispatcher like any other event and is answered `unknown_event`
+(see `_server_connects` and `_server_disconnects` for how the two are told apart).
+
 Events after `connect` run in an application context only. Flask-SocketIO
 would build a request context per event (URL matching, a session copy): a
 tenth of the CPU of a chat message, for nothing a handler uses. What a handler
@@ -39,6 +45,10 @@ from appliance.runtime import current_runtime
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = {"ok": False, "code": "internal_error", "error": "Internal error; try again"}
+# Names the Socket.IO servers and clients keep for themselves: never a client event.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ def event(
     name: str, *, permission: Permission, schema: Schema | None = None
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Declare a method of a DeclaredNamespace as the handler of client event `name`."""
+    if name in RESERVED_EVENTS:
+        raise ValueError(f"{name!r} is a reserved Socket.IO event name")
 
     def mark(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         handler._event_spec = EventSpec(name, permission, schema or {}, handler)  # type: ignore[attr-defined]
@@ -111,6 +123,7 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
         self.connections: dict[str, Connection] = {}
+        self._disconnecting: set[str] = set()  # sids whose real disconnect is running
 
     # hooks for subclasses
 
@@ -129,14 +142,49 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
         )
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
+        if event == "connect" and self._server_connects(args):
             return super().trigger_event(event, *args)
+        if event == "disconnect" and self._server_disconnects(args):
+            sid = args[0]
+            self._disconnecting.add(sid)
+            try:
+                return super().trigger_event(event, *args)
+            finally:
+                self._disconnecting.discard(sid)
+        if not args:
+            return None
         sid, *payloads = args
         environ = self.socketio.server.get_environ(sid, namespace=self.namespace)
         if not environ:
             return None  # not one of our connections (any more)
         with environ["flask.app"].app_context():
             return self._dispatch(sid, event, self.events.get(event), tuple(payloads))
+
+    def _server_connects(self, args: tuple[Any, ...]) -> bool:
+        """Whether this `connect` is python-socketio's Server._handle_connect (a CONNECT
+        packet): it passes (sid, environ, auth) with the server's own environ dict of
+        the connection. An EVENT packet named "connect" passes (sid, *payloads), JSON
+        decoded from the packet: never that very object."""
+        if len(args) < 2:
+            return False
+        environ = self.socketio.server.get_environ(args[0], namespace=self.namespace)
+        return environ is not None and args[1] is environ
+
+    def _server_disconnects(self, args: tuple[Any, ...]) -> bool:
+        """Whether this `disconnect` is python-socketio's own (_handle_disconnect or
+        Server.disconnect): both call it with (sid, reason) between the manager's
+        pre_disconnect and disconnect, so the sid is pending disconnection. The reason
+        is a string a client can copy, so the arguments alone cannot tell; but an EVENT
+        packet is handled only for a connected sid (Server._handle_event). One may still
+        wait in its handler greenlet (async_handlers) when the real disconnect begins;
+        the real one is then in `_disconnecting` and the packet is refused like any
+        other, so the bookkeeping runs once. (Nothing yields between our return and the
+        manager's disconnect, which ends the pending state.)"""
+        if len(args) != 2:
+            return False
+        sid = args[0]
+        pending = self.socketio.server.manager.pending_disconnect.get(self.namespace, ())
+        return sid in pending and sid not in self._disconnecting
 
     def _dispatch(
         self, sid: str, name: str, spec: EventSpec | None, payloads: tuple[Any, ...]

@@ -40,6 +40,7 @@ from appliance.realtime.common import TYPING
 from appliance.realtime.common import refuse
 from appliance.realtime.common import sync_answer
 from appliance.realtime.common import typing_payload
+from appliance.realtime.origins import is_own_origin
 from appliance.services._events import VISITOR_NS
 from appliance.services._events import agent_room
 from appliance.services._events import group_room
@@ -66,6 +67,8 @@ log = logging.getLogger(__name__)
 class AgentNamespace(RoutingEvents, SupervisorEvents, WorkbenchEvents, DeclaredNamespace):
     def on_connect(self, auth: Any = None) -> None:
         try:
+            if not is_own_origin(request.environ):
+                raise errors.Forbidden("Agents connect from the appliance's own pages only")
             with db.connection_context():
                 principal = principal_from_session(session)
                 if not principal.can(Permission.CHAT_HANDLE):

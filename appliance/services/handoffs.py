@@ -28,6 +28,8 @@ from appliance.services._routing_snapshot import agent_queues
 from appliance.services._routing_snapshot import declined_set
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
+from appliance.services.participants import agent_joined
+from appliance.services.participants import agent_left
 from appliance.services.pii import mask_text
 from appliance.services.routing import announce_assignment
 from appliance.services.routing import assign_directly
@@ -67,6 +69,7 @@ def do_accept_offer(conversation_id: str, *, agent_id: int, actor: Actor) -> Con
     )
     if accepted != 1:
         raise errors.OfferGone("This conversation is no longer offered to you")
+    agent_joined(conversation_id, agent_id, now)
     conversation = Conversation.get_by_id(conversation_id)
     announce_assignment(conversation, {"trigger": "offer_accepted"})
     return conversation
@@ -152,6 +155,8 @@ def do_transfer(
     The note is stored as an internal note of the conversation (never shown to the
     visitor), so whoever takes it over reads it in the history.
     """
+    if len(note) > MAX_NOTE_CHARS:
+        raise errors.InvalidPayload(f"note: longer than {MAX_NOTE_CHARS} characters")
     serialize_routing()
     if (to_agent_id is None) == (to_queue is None):
         raise errors.InvalidPayload("Give exactly one of to_agent_id and to_queue")
@@ -186,6 +191,9 @@ def do_transfer(
     )
     if moved != 1:
         raise errors.Conflict("The conversation changed meanwhile; reload it")
+    agent_left(conversation_id, from_agent_id, reason="transferred", now=now)
+    if to_agent_id is not None:
+        agent_joined(conversation_id, to_agent_id, now)
     release_agent(from_agent_id, now)
     note_seq = _store_note(conversation_id, from_agent_id, actor, note) if note else None
     record_audit(
@@ -242,7 +250,7 @@ def _store_note(conversation_id: str, agent_id: int, actor: Actor, note: str) ->
         sender=Sender(type="agent", id=str(agent_id), name=agent_name(agent_id) or ""),
         actor=actor,
         client_msg_id=f"transfer-{secrets.token_hex(8)}",
-        text=note[:MAX_NOTE_CHARS],
+        text=note,
         kind="note",
         origin_sid=None,
     )

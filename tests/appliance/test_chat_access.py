@@ -9,23 +9,47 @@ import jwt
 import pytest
 
 from appliance import clock
+from appliance.db import db
 from appliance.extensions import socketio
+from appliance.models.connections import AgentConnection
 from tests.appliance.chat_helpers import Chat
+from tests.appliance.directory_helpers import login
+from tests.appliance.directory_helpers import make_agent
 
 BANK_SECRET = "shared-with-the-bank-site-0123456789"
+WIDGET_ORIGIN = "https://www.bank.example"  # a page of the bank's that embeds the widget
+OWN_ORIGIN = "http://localhost"  # the test clients' Host
 
 
-@pytest.fixture
-def bank_app(settings):
+def _bank_app(instance_dir):
+    """An app set up for the bank's site: its customer tokens and its widget's origin."""
     from appliance import create_app
+    from appliance.settings import load_settings
 
-    visitor = dataclasses.replace(settings.visitor, customer_token_secret=BANK_SECRET)
-    return create_app(dataclasses.replace(settings, visitor=visitor))
+    settings = load_settings(instance_dir, environ={})
+    visitor = dataclasses.replace(
+        settings.visitor, customer_token_secret=BANK_SECRET, allowed_origins=WIDGET_ORIGIN
+    )
+    return create_app(dataclasses.replace(settings, visitor=visitor, testing=True))
+
+
+# What reads or writes the database runs on SQLite and on PostgreSQL (`any_…`); what is
+# refused at the edge, before any query (tokens, origins), on SQLite only.
 
 
 @pytest.fixture
-def chat(app):
-    return Chat(app)
+def bank_app(instance_dir):
+    return _bank_app(instance_dir)
+
+
+@pytest.fixture
+def any_bank_app(any_instance_dir):
+    return _bank_app(any_instance_dir)
+
+
+@pytest.fixture
+def chat(any_app):
+    return Chat(any_app)
 
 
 def _customer_token(secret=BANK_SECRET, **claims):
@@ -34,7 +58,7 @@ def _customer_token(secret=BANK_SECRET, **claims):
     return jwt.encode({k: v for k, v in body.items() if v is not None}, secret, algorithm="HS256")
 
 
-def _refusal(app, namespace="/visitor", *, auth=None, flask_test_client=None):
+def _refusal(app, namespace="/visitor", *, auth=None, flask_test_client=None, headers=None):
     """The CONNECT_ERROR data the server sends when it refuses `namespace`.
 
     Flask-SocketIO's test client drops that data, so we listen on the server's
@@ -53,7 +77,7 @@ def _refusal(app, namespace="/visitor", *, auth=None, flask_test_client=None):
 
     socketio.server._send_packet = listen
     try:
-        client.connect(namespace, auth=auth)
+        client.connect(namespace, auth=auth, headers=headers)
     finally:
         socketio.server._send_packet = original
     assert not client.is_connected(namespace)
@@ -61,8 +85,8 @@ def _refusal(app, namespace="/visitor", *, auth=None, flask_test_client=None):
     return refusal
 
 
-def test_it_accepts_a_verified_customer_on_any_device_as_the_same_visitor(bank_app):
-    chat = Chat(bank_app)
+def test_it_accepts_a_verified_customer_on_any_device_as_the_same_visitor(any_bank_app):
+    chat = Chat(any_bank_app)
     chat.agent("ann")
     phone = chat.visitor({"customer_token": _customer_token()})
     (started,) = phone.received("session_started")
@@ -99,13 +123,13 @@ def test_it_refuses_a_forged_visitor_token(app):
     assert error["data"]["code"] == "invalid_token"
 
 
-def test_it_refuses_an_expired_visitor_token(chat, app, monkeypatch):
+def test_it_refuses_an_expired_visitor_token(chat, monkeypatch):
     token = chat.visitor().received("session_started")[0]["visitor_token"]
     import itsdangerous.timed
 
     later = time.time() + 31 * 86400
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
-    error = _refusal(app, auth={"visitor_token": token})
+    error = _refusal(chat.app, auth={"visitor_token": token})
     assert error["data"]["code"] == "token_expired"
 
 
@@ -173,23 +197,20 @@ def test_it_refuses_an_agent_connection_without_a_session(app):
     assert error["data"]["code"] == "unauthorized"
 
 
-def test_it_refuses_a_sysadmin_on_the_agent_namespace(chat, app):
-    from tests.appliance.directory_helpers import login
-    from tests.appliance.directory_helpers import make_agent
-
+def test_it_refuses_a_sysadmin_on_the_agent_namespace(chat):
     make_agent("root", roles=("sysadmin",))
-    http = app.test_client()
+    http = chat.app.test_client()
     login(http, "root")
-    error = _refusal(app, namespace="/agent", flask_test_client=http)
+    error = _refusal(chat.app, namespace="/agent", flask_test_client=http)
     assert error["data"]["code"] == "forbidden"
 
 
-def test_it_ends_an_idle_agents_events_and_connection(chat, app, monkeypatch):
+def test_it_ends_an_idle_agents_events_and_connection(chat, monkeypatch):
     agent = chat.agent("ann")
     later = clock.now_ms() + 31 * 60_000
     monkeypatch.setattr(clock, "now_ms", lambda: later)
     assert agent.emit("list_conversations")["code"] == "session_expired"
-    _, namespace = app.extensions["enclave.namespaces"]
+    _, namespace = chat.app.extensions["enclave.namespaces"]
     assert namespace.sweep_idle(later, 30 * 60_000) == 1
     assert not agent.connected
 
@@ -201,3 +222,63 @@ def test_it_ends_a_disabled_agents_events(chat):
     agent = chat.agent("ann")
     do_disable_user(username="ann", actor=ADMIN)
     assert agent.emit("list_conversations")["code"] == "session_expired"
+
+
+# Origins (docs/protocol.md): the widget's pages reach /visitor, never /agent.
+
+POLL = "/socket.io/?EIO=4&transport=polling"
+
+
+def test_it_admits_its_own_pages_and_the_widgets_at_the_transport(bank_app):
+    http = bank_app.test_client()
+    for origin in (OWN_ORIGIN, WIDGET_ORIGIN):
+        answer = http.get(POLL, headers={"Origin": origin})
+        assert answer.status_code == 200, origin
+        assert answer.headers["Access-Control-Allow-Origin"] == origin
+    assert http.get(POLL, headers={"Origin": "https://evil.example"}).status_code == 400
+    # X-Forwarded-Host is not believed: it cannot make another page pass for the appliance's.
+    forged = {"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example"}
+    assert http.get(POLL, headers={**forged, "X-Forwarded-Proto": "https"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": WIDGET_ORIGIN},
+        {
+            "Origin": WIDGET_ORIGIN,
+            "X-Forwarded-Host": "www.bank.example",
+            "X-Forwarded-Proto": "https",
+        },
+        {"Origin": "https://evil.example"},
+    ],
+)
+def test_it_refuses_an_agent_connection_from_a_widget_page(bank_app, headers):
+    make_agent("ann")
+    http = bank_app.test_client()
+    login(http, "ann")
+    error = _refusal(bank_app, "/agent", flask_test_client=http, headers=headers)
+    assert error["data"] == {
+        "code": "forbidden",
+        "error": "Agents connect from the appliance's own pages only",
+    }
+    with db.connection_context():
+        assert AgentConnection.select().count() == 0
+
+
+@pytest.mark.parametrize("headers", [{"Origin": OWN_ORIGIN}, {}])
+def test_it_admits_an_agent_from_its_own_pages_or_without_an_origin(bank_app, headers):
+    make_agent("ann")
+    http = bank_app.test_client()
+    login(http, "ann")
+    agent = socketio.test_client(
+        bank_app, namespace="/agent", flask_test_client=http, headers=headers
+    )
+    assert agent.is_connected("/agent")
+
+
+def test_it_admits_a_visitor_from_the_widgets_page(bank_app):
+    visitor = socketio.test_client(
+        bank_app, namespace="/visitor", auth={}, headers={"Origin": WIDGET_ORIGIN}
+    )
+    assert visitor.is_connected("/visitor")
