@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := var/demo
+# Where `make run` serves: `make run PORT=9000` (or PORT in the environment) and
+# `make run HOST=0.0.0.0` (reachable from the network). HOST only from the command line:
+# some shells export HOST as the machine's name.
+HOST   := 127.0.0.1
+PORT   ?= 8080
 STAMP  := $(VENV)/.installed
 VENDOR := appliance/static/vendor
 SIO    := node_modules/socket.io-client/dist/socket.io.min.js
@@ -45,16 +50,17 @@ $(WORKBENCH): node_modules/.installed $(wildcard workbench/*.mjs workbench/src/*
 	@if [ -x node_modules/.bin/vite ]; then \
 		npm run --silent build:workbench && echo "built workbench/ -> $(dir $@)"; fi
 
-## make run: a demo instance under ./var/demo, served on http://127.0.0.1:8080/ by one
-## gunicorn gevent worker with config/gunicorn.conf.py, exactly as in production
+## make run: a demo instance under ./var/demo (demo accounts, demo pages on), served on
+## http://$(HOST):$(PORT)/ (default 127.0.0.1:8080) by one gunicorn gevent worker with
+## config/gunicorn.conf.py, exactly as in production
 run: $(STAMP) assets
 	@test -f $(DEMO)/enclave.toml || $(BIN)/enclave init --data-dir $(DEMO)
 	@$(BIN)/enclave demo setup --data-dir $(DEMO)
-	@echo "Visitor widget: http://127.0.0.1:8080/demo/visitor"
-	@echo "Agent page:     http://127.0.0.1:8080/demo/agent"
-	@echo "Agent workbench: http://127.0.0.1:8080/workbench/"
-	@echo "Bank page with the embeddable widget: http://127.0.0.1:8080/demo/widget"
-	ENCLAVE_DATA_DIR=$(DEMO) ENCLAVE_SERVER_HOST=127.0.0.1 ENCLAVE_SERVER_PORT=8080 \
+	@echo "Visitor widget: http://$(HOST):$(PORT)/demo/visitor"
+	@echo "Agent page:     http://$(HOST):$(PORT)/demo/agent"
+	@echo "Agent workbench: http://$(HOST):$(PORT)/workbench/"
+	@echo "Bank page with the embeddable widget: http://$(HOST):$(PORT)/demo/widget"
+	ENCLAVE_DATA_DIR=$(DEMO) ENCLAVE_SERVER_HOST=$(HOST) ENCLAVE_SERVER_PORT=$(PORT) \
 		$(BIN)/gunicorn -c config/gunicorn.conf.py appliance.wsgi:app
 
 ## make test: the whole test suite

@@ -121,6 +121,7 @@ SCHEMA: dict[str, Spec] = {
     "audit.checkpoint_interval_seconds": Spec(int, check=_positive),
     "audit.heartbeat_interval_seconds": Spec(int, check=_positive),
     "logging.level": Spec(str, choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    "demo.enabled": Spec(bool),
 }
 
 SECTIONS = (
@@ -134,6 +135,7 @@ SECTIONS = (
     "visitor",
     "audit",
     "logging",
+    "demo",
 )
 
 
@@ -227,6 +229,13 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class DemoSettings:
+    # Serve the demo pages under /demo/ (appliance/http/demo.py). Off unless an instance
+    # is made a demo one (`enclave demo setup`): a bank's production install serves none.
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     server: ServerSettings
@@ -239,6 +248,7 @@ class Settings:
     visitor: VisitorSettings
     audit: AuditSettings
     logging: LoggingSettings
+    demo: DemoSettings
     testing: bool = False
 
     @property
@@ -412,6 +422,7 @@ def _build(data_dir: Path, values: Mapping[str, Any]) -> Settings:
         visitor=VisitorSettings(**section("visitor")),
         audit=AuditSettings(**section("audit")),
         logging=LoggingSettings(**section("logging")),
+        demo=DemoSettings(**section("demo")),
     )
 
 

@@ -1,4 +1,6 @@
-"""`enclave demo setup`: demo accounts for the demo pages (what `make run` uses)."""
+"""`enclave demo setup`: demo accounts for the demo pages (what `make run` uses), and the
+instance settings that make an instance a demo one: the pages on (demo.enabled) and the
+demo queues offered as pre-chat topics."""
 
 from __future__ import annotations
 
@@ -87,15 +89,19 @@ def demo() -> None:
 @demo.command()
 @DATA_DIR_OPTION
 def setup(data_dir: Path) -> None:
-    """Create the demo agent and supervisor with random passwords.
+    """Create the demo agent and supervisor with random passwords; serve the demo pages.
 
     Writes them to DATA_DIR/demo-credentials.txt (mode 0600) and prints them. Run
-    again, it only prints that file: the accounts already exist.
+    again, it only prints that file: the accounts already exist. The instance file
+    gets demo.enabled = true and the demo queues as pre-chat topics, unless it sets
+    those already.
     """
     credentials = data_dir / CREDENTIALS_FILE
     if not credentials.is_file():
         _create_accounts(data_dir, credentials)
-    _configure_prechat(data_dir / INSTANCE_FILE)
+    instance_file = data_dir / INSTANCE_FILE
+    _configure(instance_file, "demo", "enabled", "true")
+    _configure(instance_file, "visitor", "prechat_topics", f'"{DEMO_PRECHAT_TOPICS}"')
     click.echo(credentials.read_text(encoding="utf-8"), nl=False)
 
 
@@ -142,19 +148,19 @@ def _create_accounts(data_dir: Path, credentials: Path) -> None:
     _write_private(credentials, "".join(lines))
 
 
-def _configure_prechat(instance_file: Path) -> None:
-    """Offer the demo queues as pre-chat topics: visitor.prechat_topics in the instance
-    file, unless that file sets it already (an operator's choice stays)."""
+def _configure(instance_file: Path, section: str, name: str, value: str) -> None:
+    """Set `section.name` to the TOML literal `value` in the instance file, unless that
+    file sets it already (an operator's choice stays)."""
     text = instance_file.read_text(encoding="utf-8")
-    if "prechat_topics" in tomllib.loads(text).get("visitor", {}):
+    if name in tomllib.loads(text).get(section, {}):
         return
-    setting = f'prechat_topics = "{DEMO_PRECHAT_TOPICS}"'
+    setting = f"{name} = {value}"
     lines = text.splitlines()
     headers = [line.strip() for line in lines]
-    if "[visitor]" in headers:
-        lines.insert(headers.index("[visitor]") + 1, setting)
+    if f"[{section}]" in headers:
+        lines.insert(headers.index(f"[{section}]") + 1, setting)
     else:
-        lines += ["", "[visitor]", setting]
+        lines += ["", f"[{section}]", setting]
     instance_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

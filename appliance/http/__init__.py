@@ -18,7 +18,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(canned_replies.bp)
-    app.register_blueprint(demo.bp)
+    demo.install(app)  # only on a demo instance (demo.enabled)
     app.register_blueprint(queues.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(supervision.bp)

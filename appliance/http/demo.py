@@ -5,6 +5,11 @@ Plain HTML from templates/demo/, scripts and styles from static/demo/, and the
 Socket.IO client vendored at build time (`make assets`) into static/vendor/.
 Nothing is loaded from another origin and nothing runs inline, so the strict
 Content-Security-Policy of http/_pages.py holds; chat text reaches the page only as text.
+
+The pages are public (no sign-in: anyone may try a chat) and served only by a demo
+instance, one whose demo.enabled is on (`enclave demo setup`, which `make run` runs).
+Elsewhere, a bank's production install above all, the blueprint is not registered:
+/demo/… is an unknown path, 404 in the one error shape, and nothing links to it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint
+from flask import Flask
 from flask import Response
 from flask import render_template
 from flask import request
@@ -20,12 +26,20 @@ from appliance.http._access import requires
 from appliance.http._pages import asset_built
 from appliance.http._pages import strict_page
 from appliance.permissions import Permission
+from appliance.runtime import Runtime
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
 SOCKETIO_ASSET = "vendor/socket.io.min.js"
 WIDGET_ASSET = "widget/enclave-widget.js"
 QUEUE_NAME = re.compile(r"[a-z0-9._-]{1,64}")
+
+
+def install(app: Flask) -> None:
+    """Serve the demo pages if this instance is a demo one (demo.enabled)."""
+    runtime: Runtime = app.extensions["enclave"]
+    if runtime.settings.demo.enabled:
+        app.register_blueprint(bp)
 
 
 def socketio_asset_built() -> bool:

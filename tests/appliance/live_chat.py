@@ -93,9 +93,17 @@ class LiveAgent(LiveParty):
         )
 
 
-def add_agent(instance_dir: Path, username: str, password: str, *, capacity_note: str = "") -> None:
+def add_agent(
+    instance_dir: Path,
+    username: str,
+    password: str,
+    *,
+    capacity_note: str = "",
+    groups: tuple[str, ...] = (),  # default: general
+) -> None:
     secret = instance_dir.parent / f"{username}.password"
     secret.write_text(password + "\n", encoding="utf-8")
+    group_options = [option for group in groups for option in ("--group", group)]
     subprocess.run(
         [
             str(ROOT / ".venv" / "bin" / "enclave"),
@@ -108,6 +116,7 @@ def add_agent(instance_dir: Path, username: str, password: str, *, capacity_note
             "agent",
             "--password-file",
             str(secret),
+            *group_options,
             "--data-dir",
             str(instance_dir),
         ],

@@ -8,6 +8,7 @@ from appliance.db import db
 from appliance.models import AuditEventRow
 from appliance.models import Message
 from audit.events import EventType
+from tests.appliance.audit_helpers import all_events
 from tests.appliance.chat_helpers import Chat
 
 
@@ -153,3 +154,57 @@ def test_it_relays_typing_and_read_positions(chat):
     ]
     # read positions only move forward
     assert visitor.ok("mark_read", {"conversation_id": conversation_id, "seq": 0})["read_seq"] == 1
+
+
+def test_it_relays_the_agents_typing_to_the_visitor_only(chat):
+    agent = chat.agent("ann")
+    visitor, other = chat.visitor(), chat.visitor()
+    conversation_id = visitor.start()["id"]
+    other.start()  # Ann's too: her typing in one chat is not shown in the other
+    with db.connection_context():
+        audited = AuditEventRow.select().count()
+
+    agent.ok("typing", {"conversation_id": conversation_id, "typing": True})
+    agent.ok("typing", {"conversation_id": conversation_id, "typing": False})
+
+    assert visitor.received("typing_changed") == [
+        {"conversation_id": conversation_id, "sender": "agent", "typing": True},
+        {"conversation_id": conversation_id, "sender": "agent", "typing": False},
+    ]
+    assert other.received("typing_changed") == []
+    assert agent.received("typing_changed") == []  # not echoed to the one typing
+    with db.connection_context():
+        assert AuditEventRow.select().count() == audited  # typing is relayed, not stored
+
+
+def test_it_relays_the_agents_read_position_to_the_visitor(chat):
+    agent = chat.agent("ann")
+    visitor = chat.visitor()
+    token = visitor.received("session_started")[0]["visitor_token"]
+    conversation_id = visitor.start()["id"]
+    visitor.send(conversation_id, "first")
+    visitor.send(conversation_id, "second")
+
+    def mark_read(seq):
+        return agent.ok("mark_read", {"conversation_id": conversation_id, "seq": seq})["read_seq"]
+
+    assert mark_read(1) == 1
+    assert visitor.received("read_changed") == [
+        {"conversation_id": conversation_id, "reader": "agent", "seq": 1}
+    ]
+    assert mark_read(99) == 2  # beyond the last message counts as the last
+    assert mark_read(1) == 2  # and it only moves forward
+    assert visitor.received("read_changed") == [
+        {"conversation_id": conversation_id, "reader": "agent", "seq": 1},
+        {"conversation_id": conversation_id, "reader": "agent", "seq": 2},
+    ]
+    assert agent.received("read_changed") == []  # the agent's own read is not echoed back
+
+    reads = [e for e in all_events() if e.action is EventType.MESSAGES_READ]
+    assert [e.details for e in reads] == [
+        {"side": "agent", "seq": 1, "moved": True},
+        {"side": "agent", "seq": 2, "moved": True},
+    ]
+    again = chat.visitor({"visitor_token": token})  # a reload shows it too
+    (started,) = again.received("session_started")
+    assert started["conversation"]["read_seq"] == {"visitor": 0, "agent": 2}

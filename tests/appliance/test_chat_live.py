@@ -121,6 +121,11 @@ def test_it_refuses_bad_input_and_strangers_over_the_wire(server):
         assert owner.call("no_such_event", {})["code"] == "unknown_event"
         peek = stranger.call("sync", {"conversation_id": conversation_id, "after_seq": 0})
         assert peek["code"] == "not_found"
+        # EVENT packets named like Socket.IO's CONNECT and DISCONNECT change nothing.
+        assert agent.call("disconnect", {})["code"] == "unknown_event"
+        assert owner.call("connect", {})["code"] == "unknown_event"
+        assert agent.call("list_conversations", {})["ok"]
+        assert len(owner.received("session_started")) == 1
     finally:
         owner.close()
         stranger.close()
@@ -245,3 +250,50 @@ def test_it_loses_no_acked_message_when_killed_mid_burst(instance, round_):
                 visitor.close()
     finally:
         server.stop()
+
+
+# Authorization and bad input over the wire
+
+
+def test_it_hides_a_chat_from_another_agent_and_stores_no_bad_payload(server, instance):
+    add_agent(instance, "bob", PASSWORD, groups=("cards",))  # not in the chat's queue
+    ann = _online_agent(server.base)
+    bob = LiveAgent(server.base, "bob", PASSWORD)
+    visitor = LiveVisitor(server.base)
+    try:
+        assert bob.call("set_status", {"status": "online", "capacity": 10})["ok"]
+        conversation = visitor.call("start_conversation", {})["conversation"]
+        assert (conversation["status"], conversation["agent"]) == ("assigned", {"name": "Ann"})
+        conversation_id = conversation["id"]
+        _send(visitor, conversation_id, "v1", "hello")
+
+        # To Bob, Ann's chat does not exist: the same answer as for one that does not.
+        peek = bob.call("sync", {"conversation_id": conversation_id, "after_seq": 0})
+        post = {"conversation_id": conversation_id, "client_msg_id": "b1", "text": "hi"}
+        posted = bob.call("send_message", post)
+        missing = bob.call("sync", {"conversation_id": "0" * 32, "after_seq": 0})
+        assert peek["code"] == "not_found" and peek["ok"] is False
+        assert peek == posted == missing
+
+        # Bad payloads get the stable error; nothing of them is stored.
+        wrong_type = {"conversation_id": conversation_id, "client_msg_id": "v2", "text": 42}
+        no_client_id = {"conversation_id": conversation_id, "text": "no id"}
+        for party, payload, field in [
+            (visitor, wrong_type, "text"),
+            (visitor, no_client_id, "client_msg_id"),
+            (ann, {**wrong_type, "text": ["x"], "client_msg_id": "a1"}, "text"),
+        ]:
+            ack = party.call("send_message", payload)
+            assert (ack["ok"], ack["code"]) == (False, "invalid_payload"), ack
+            assert ack["error"].startswith(f"{field}:"), ack
+
+        history = ann.call("sync", {"conversation_id": conversation_id, "after_seq": 0})
+        assert [m["client_msg_id"] for m in history["messages"]] == ["v1"]
+        assert _stored(instance)[conversation_id] == [(1, "v1")]  # and one audit event
+        poll(lambda: ann.received("message_posted"), timeout=10, what="ann's delivery")
+        assert bob.received("message_posted") == []
+        assert bob.received("conversation_assigned") == []
+    finally:
+        visitor.close()
+        bob.close()
+        ann.close()

@@ -1,8 +1,15 @@
-"""/demo/…: the demo visitor widget and agent page, and `enclave demo setup`."""
+"""/demo/…: the demo visitor widget and agent page, `enclave demo setup` and `make run`.
 
+The pages are served by a demo instance only (demo.enabled): the `settings` fixture
+here is one; a fresh instance, as `enclave init` makes it, serves none.
+"""
+
+import dataclasses
 import json
+import os
 import re
 import stat
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,7 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from appliance.http._pages import CONTENT_SECURITY_POLICY
+from appliance.settings import load_settings
 from tests.support import require
+from tests.support import require_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_STATIC = ROOT / "appliance" / "static" / "demo"
@@ -18,6 +27,20 @@ VENDORED = ROOT / "appliance" / "static" / "vendor" / "socket.io.min.js"
 WIDGET_SOURCE = ROOT / "widget" / "src"
 PAGES = ("/demo/", "/demo/visitor", "/demo/agent", "/demo/widget")
 EXTERNAL = ("http://", "https://", "//cdn")
+
+
+@pytest.fixture
+def settings(instance_dir):
+    """A demo instance: demo.enabled on, as `enclave demo setup` leaves it."""
+    demo = load_settings(instance_dir, environ={}, overrides={"demo.enabled": True})
+    return dataclasses.replace(demo, testing=True)
+
+
+def app_of(instance_dir):
+    """The app of the instance in `instance_dir`, with its settings as they stand."""
+    from appliance import create_app
+
+    return create_app(dataclasses.replace(load_settings(instance_dir, environ={}), testing=True))
 
 
 class References(HTMLParser):
@@ -292,3 +315,85 @@ def test_it_lets_the_demo_agent_log_in_as_the_agent_page_does(setup_demo, client
     assert response.status_code == 200, response.json
     assert response.json["agent"]["username"] == "demo-agent"
     assert client.get("/api/v1/auth/session").json["agent"]["roles"] == ["agent", "pii_viewer"]
+
+
+# --- demo.enabled: only a demo instance serves the pages ----------------------------------
+
+
+def test_a_fresh_instance_serves_no_demo_page_and_links_none(instance_dir):
+    app = app_of(instance_dir)
+    client = app.test_client()
+    unknown = client.get("/no-such-page")
+
+    assert load_settings(instance_dir, environ={}).demo.enabled is False
+    assert unknown.json == {"ok": False, "code": "not_found", "error": "Not Found"}
+    assert not [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/demo")]
+    for path in PAGES:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json == unknown.json, path  # like any unknown path
+    workbench = client.get("/workbench/").get_data(as_text=True)
+    assert 'href="/demo' not in workbench
+
+
+def test_demo_setup_turns_the_demo_pages_on(setup_demo, instance_dir):
+    instance_file = instance_dir / "enclave.toml"
+    assert load_settings(instance_dir, environ={}).demo.enabled is False
+
+    setup_demo()
+    setup_demo()  # run again, it changes nothing
+
+    assert load_settings(instance_dir, environ={}).demo.enabled is True
+    assert instance_file.read_text(encoding="utf-8").count("enabled = true") == 1
+    client = app_of(instance_dir).test_client()
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
+
+
+def test_demo_setup_keeps_an_operator_who_turned_the_pages_off(setup_demo, instance_dir):
+    instance_file = instance_dir / "enclave.toml"
+    text = instance_file.read_text(encoding="utf-8")
+    instance_file.write_text(text + "\n[demo]\nenabled = false\n", encoding="utf-8")
+
+    setup_demo()
+
+    assert load_settings(instance_dir, environ={}).demo.enabled is False
+    assert app_of(instance_dir).test_client().get("/demo/").status_code == 404
+
+
+# --- make run -------------------------------------------------------------------------------
+
+
+def make_run_commands(*variables, **environ):
+    """The commands `make run` would run (make -n: nothing is run), for `variables` given on
+    the command line and `environ` added to an environment without PORT or HOST."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("PORT", "HOST", "MAKEFLAGS")}
+    result = subprocess.run(
+        [require_executable("make"), "-n", "run", *variables],
+        cwd=ROOT,
+        env={**clean, **environ},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variables", "environ", "address"),
+    [
+        ((), {}, "127.0.0.1:8080"),
+        (("PORT=9123", "HOST=0.0.0.0"), {}, "0.0.0.0:9123"),
+        ((), {"PORT": "9124", "HOST": "build-host.example"}, "127.0.0.1:9124"),
+    ],
+    ids=["defaults", "command-line", "environment"],
+)
+def test_make_run_serves_and_prints_one_address(variables, environ, address):
+    host, port = address.split(":")
+
+    commands = make_run_commands(*variables, **environ)
+
+    assert f"ENCLAVE_SERVER_HOST={host} ENCLAVE_SERVER_PORT={port}" in commands
+    printed = re.findall(r"http://[^/\s]+/", commands)
+    assert len(printed) == 4
+    assert set(printed) == {f"http://{address}/"}

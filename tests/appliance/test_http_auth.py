@@ -200,6 +200,54 @@ def test_it_locks_the_account_and_audits_the_lockout(client, settings):
     assert len(events(EventType.LOGIN_FAILED)) == threshold + 1
 
 
+# The issue's policy, as numbers: a test that read them from the settings would pass
+# whatever config/defaults.toml shipped.
+SHIPPED_LOCKOUT_THRESHOLD = 5
+SHIPPED_LOCKOUT_MINUTES = 15
+
+
+def test_the_shipped_defaults_lock_after_5_failures_for_15_minutes(app, monkeypatch):
+    """`app` is a freshly initialized instance with no overrides: the shipped policy."""
+    clock = frozen_clock(monkeypatch)
+    make_agent()
+
+    def wrong():
+        return post_login(app.test_client(), password="not the password")
+
+    def right():
+        return post_login(app.test_client())
+
+    # A success resets the count: 4 failures, a success, then 4 more are not yet a lock.
+    assert [wrong().status_code for _ in range(SHIPPED_LOCKOUT_THRESHOLD - 1)] == [401] * 4
+    assert right().status_code == 200
+    assert [wrong().status_code for _ in range(SHIPPED_LOCKOUT_THRESHOLD - 1)] == [401] * 4
+    locked_at = clock.ms
+    locking = wrong()  # the 5th in a row
+    assert (locking.status_code, locking.json["code"]) == (423, "account_locked")
+
+    during = right()  # the right password is refused during the lock
+    assert (during.status_code, during.json["code"]) == (423, "account_locked")
+    clock.advance(minutes=SHIPPED_LOCKOUT_MINUTES - 1, ms=59_000)  # 14:59
+    assert right().json["code"] == "account_locked"
+    clock.advance(ms=999)  # 14:59.999
+    assert right().json["code"] == "account_locked"
+    clock.advance(ms=1)  # 15:00
+    lifted = right()
+    assert lifted.status_code == 200, lifted.json
+
+    [locked] = events(EventType.ACCOUNT_LOCKED)
+    assert locked.result.reason == "5 consecutive failed sign-ins"
+    assert locked.details["minutes"] == SHIPPED_LOCKOUT_MINUTES
+    assert locked.details["locked_until_ms"] == locked_at + SHIPPED_LOCKOUT_MINUTES * 60_000
+    failed = events(EventType.LOGIN_FAILED)
+    assert [e.details.get("consecutive_failures") for e in failed[:9]] == [
+        *range(1, 5),
+        *range(1, 6),
+    ]
+    assert [e.result.reason for e in failed] == ["wrong password"] * 9 + ["account locked"] * 3
+    assert len(events(EventType.LOGIN_SUCCEEDED)) == 2
+
+
 def test_it_logs_out_and_audits_it(client):
     agent = make_agent()
     token = login(client)
