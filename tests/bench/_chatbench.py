@@ -129,11 +129,12 @@ def start_relay(logs: Path) -> Server:
     )
 
 
-def init_product(directory: Path) -> Path:
-    """A fresh instance (`enclave init`); returns its data directory."""
+def init_product(directory: Path, database_url: str = "") -> Path:
+    """A fresh instance (`enclave init`, on `database_url` if given); returns its data directory."""
     data_dir = directory / "instance"
+    database = ["--database-url", database_url] if database_url else []
     subprocess.run(
-        [str(BIN / "enclave"), "init", "--data-dir", str(data_dir)],
+        [str(BIN / "enclave"), "init", "--data-dir", str(data_dir), *database],
         check=True,
         stdout=subprocess.DEVNULL,
     )

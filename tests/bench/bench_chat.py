@@ -1,6 +1,7 @@
 """Benchmark the chat hot path against a bare Flask-SocketIO relay (a script, not a test).
 
     .venv/bin/python tests/bench/bench_chat.py [--pairs 50] [--window 4] [--rounds 2]
+        [--database sqlite|postgresql]
 
 In one run, each server one gunicorn gevent worker pinned to CPU 0, the load
 generator (tests/bench/loadgen.py, raw Engine.IO/Socket.IO) on CPU 1:
@@ -16,6 +17,12 @@ generator (tests/bench/loadgen.py, raw Engine.IO/Socket.IO) on CPU 1:
   one the target was set on is the load it actually sustains.
 The product's flood control (chat.flood_*) is raised for the run: at 20 msgs/s
 per connection it would refuse the load this measures, not the path behind it.
+--database postgresql puts the product's data in a scratch database on the
+PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth, as the test suite's),
+dropped at the end however the run ends; the database's backends are pinned to
+the server's CPU beside the worker, so the product has one core in all as on
+SQLite (whose work runs in the worker), and their CPU is shown on its own. No
+PostgreSQL: the product is SKIPPED and the relay still measured.
 Targets: product >= 40 % of the relay's capacity; p99 <= 50 ms at 1,000 msgs/s.
 Printed as PASS/MISS; the exit status is always 0 because shared CI machines
 make timing too noisy to gate on.
@@ -24,15 +31,20 @@ make timing too noisy to gate on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench import _chatbench as cb
+from tests.bench import _postgres
+
+Result = dict[str, Any]  # one loadgen.py result (its JSON), or this run's figures
 
 CAPACITY_RATIO_TARGET = 0.40
 P99_TARGET_MS = 50.0
@@ -43,16 +55,19 @@ UNTHROTTLED = {
 }
 
 
-def ms(r: dict, key: str) -> str:
+def ms(r: Result, key: str) -> str:
     """A latency figure; ">=" when undelivered messages made it a lower bound."""
     bound = ">=" if r["latency_lower_bound"] and not key.startswith("ack") else ""
     return f"{bound}{r[key]:.1f} ms"
 
 
-def describe(label: str, r: dict) -> None:
+def describe(label: str, r: Result) -> None:
     server = f"{r['server_cpu']:.0%}" if r.get("server_cpu") is not None else "?"
     if r.get("server_us_per_msg"):
         server += f" = {r['server_us_per_msg']:,.0f} µs/msg"
+    if r.get("db_cpu") is not None:
+        server += f" + PostgreSQL {r['db_cpu']:.0%}"
+        server += f" = {r['db_us_per_msg']:,.0f} µs/msg" if r.get("db_us_per_msg") else ""
     others = r.get("server_core_others")
     client = f"client CPU {r['client_cpu']:.0%}"
     if others is not None:
@@ -75,11 +90,20 @@ def describe(label: str, r: dict) -> None:
         )
 
 
-def others(result: dict) -> float:
+def others(result: Result) -> float:
     return float(result.get("server_core_others") or 0.0)
 
 
-def chat_args(server: cb.Server, args: argparse.Namespace, cookies: Path | None) -> list[str]:
+def total_us(result: Result) -> float:
+    """Server CPU per message, the database's backends included (PostgreSQL)."""
+    return (result.get("server_us_per_msg") or float("nan")) + (result.get("db_us_per_msg") or 0)
+
+
+def database_label(database: str) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database]
+
+
+def chat_args(server: cb.Server, args: argparse.Namespace, extra: list[str]) -> list[str]:
     common = [
         "chat",
         "--port", str(server.port),
@@ -88,7 +112,21 @@ def chat_args(server: cb.Server, args: argparse.Namespace, cookies: Path | None)
         "--pairs", str(args.pairs),
         "--warmup", str(args.warmup),
     ]  # fmt: skip
-    return common + (["--cookies", str(cookies)] if cookies else [])
+    return common + extra
+
+
+def loadgen_extra(
+    server: cb.Server, cookies: Path | None, database: _postgres.ScratchDatabase | None
+) -> list[str]:
+    """The product's agent cookies and, on PostgreSQL, its backends (pinned beside it)."""
+    extra = ["--cookies", str(cookies)] if cookies else []
+    if server.name == "product" and database is not None:
+        if cb.pinning_available():
+            pids = database.pin_backends(cb.SERVER_CPU)
+        else:
+            pids = database.backend_pids()
+        extra += [f"--db-pid={pid}" for pid in pids]
+    return extra
 
 
 def run(tmp: Path, args: argparse.Namespace) -> int:
@@ -96,7 +134,35 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"server on CPU {cb.SERVER_CPU}, load generator on CPU {cb.CLIENT_CPU}"
     )
-    print(f"{args.pairs} visitor<->agent pairs, 200-byte messages\n")
+    print(f"{args.pairs} visitor<->agent pairs, 200-byte messages")
+    missing = cb.product_available() if not args.relay_only else "--relay-only"
+    if missing is None and args.database == "postgresql":
+        missing = _postgres.unreachable()
+    with contextlib.ExitStack() as stack:
+        database = None
+        if missing is not None:
+            print(f"product database: {database_label(args.database)} (product SKIPPED)\n")
+        elif args.database == "sqlite":
+            print("product database: SQLite (WAL, synchronous=FULL) in its data directory\n")
+        else:
+            database = stack.enter_context(_postgres.scratch_database())
+            pinned = f", backends on CPU {cb.SERVER_CPU}" if cb.pinning_available() else ""
+            print(
+                f"product database: PostgreSQL {_postgres.server_version()} at "
+                f"{_postgres.HOST}:{_postgres.PORT}, scratch database {database.name} "
+                f"(dropped at the end){pinned}\n"
+            )
+        results = measure(tmp, args, missing, database)
+    summarize(args, results)
+    return 0
+
+
+def measure(
+    tmp: Path,
+    args: argparse.Namespace,
+    missing: str | None,
+    database: _postgres.ScratchDatabase | None,
+) -> Result:
     logs = tmp / "logs"
     logs.mkdir()
     servers: list[cb.Server] = []
@@ -104,44 +170,47 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
         relay = cb.start_relay(logs)
         servers.append(relay)
         product, cookies = None, None
-        missing = cb.product_available() if not args.relay_only else "--relay-only"
         if missing is None:
-            data_dir = cb.init_product(tmp)
+            data_dir = cb.init_product(tmp, database.url if database else "")
             accounts = cb.add_agents(data_dir, args.pairs)
             product = cb.start_product(data_dir, logs, UNTHROTTLED)
             servers.append(product)
             cookies = cb.write_cookies(product.port, accounts, tmp / "cookies.json")
         else:
-            print(f"full stack SKIPPED: {missing}\n")
+            print(f"full stack SKIPPED ({database_label(args.database)}): {missing}\n")
         targets = [(relay, None)] + ([(product, cookies)] if product else [])
+
+        def loadgen(server: cb.Server, server_cookies: Path | None, extra: list[str]) -> Result:
+            more = loadgen_extra(server, server_cookies, database)
+            return cb.run_loadgen([*chat_args(server, args, more), *extra])
 
         print(
             f"Capacity: closed loop, window {args.window} per pair, "
             f"{args.warmup:g} s warm-up + {args.duration:g} s measured, A/B x {args.rounds}"
         )
         capacity: dict[str, list[float]] = {s.name: [] for s, _ in targets}
-        cpu_cost: dict[str, list[float]] = {s.name: [] for s, _ in targets}
+        cpu_cost: dict[str, list[Result]] = {s.name: [] for s, _ in targets}
         for round_ in range(1, args.rounds + 1):
             for server, server_cookies in targets:
                 cb.wait_quiet(servers)
                 loop_args = ["--window", str(args.window), "--duration", str(args.duration)]
-                result = cb.run_loadgen([*chat_args(server, args, server_cookies), *loop_args])
+                result = loadgen(server, server_cookies, loop_args)
                 describe(f"{server.name} round {round_}", result)
                 capacity[server.name].append(result["delivered_per_s"])
-                cpu_cost[server.name].append(result.get("server_us_per_msg") or float("nan"))
+                cpu_cost[server.name].append(result)
 
         print(
             f"\nLatency: open loop at {args.rate:,.0f} msg/s offered, "
             f"{args.warmup:g} s warm-up + {args.latency_duration:g} s measured"
         )
-        latency: dict[str, dict] = {}
+        latency: dict[str, Result] = {}
         for server, server_cookies in targets:
             rate_args = ["--rate", str(args.rate), "--duration", str(args.latency_duration)]
             # A p99 is hostage to whatever else ran on the server's core: a run that
             # shared it (see the warning) is repeated once and the quieter one kept.
             for attempt in ("", " (again)"):
                 cb.wait_quiet(servers)
-                result = cb.run_loadgen([*chat_args(server, args, server_cookies), *rate_args])
+                result = loadgen(server, server_cookies, rate_args)
                 describe(f"{server.name} @{args.rate:,.0f}/s{attempt}", result)
                 kept = latency.get(server.name)
                 if kept is None or others(result) < others(kept):
@@ -160,38 +229,56 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
             )
             cb.wait_quiet(servers)
             rate_args = ["--rate", str(half), "--duration", str(args.latency_duration)]
-            scaled = cb.run_loadgen([*chat_args(product, args, cookies), *rate_args])
+            scaled = loadgen(product, cookies, rate_args)
             describe(f"product @{half:,}/s", scaled)
     finally:
         for server in servers:
             server.stop()
+    return {
+        "missing": missing,
+        "capacity": capacity,
+        "cpu_cost": cpu_cost,
+        "latency": latency,
+        "scaled": scaled,
+    }
 
+
+def summarize(args: argparse.Namespace, results: Result) -> None:
+    capacity, latency, scaled = results["capacity"], results["latency"], results["scaled"]
+    on = f"(product on {database_label(args.database)})"
     bare = statistics.mean(capacity["relay"])
     print()
     lat_bare = latency["relay"]
     bare_latency = f"bare p50 {ms(lat_bare, 'p50_ms')} p99 {ms(lat_bare, 'p99_ms')}"
     if "product" not in capacity:
-        print(f"chat relay capacity: bare {bare:,.0f} msg/s | full SKIPPED")
-        print(f"chat latency @{args.rate:,.0f} msg/s: full SKIPPED; {bare_latency}")
-        return 0
+        skipped = f"full SKIPPED ({results['missing']})"
+        print(f"chat relay capacity {on}: bare {bare:,.0f} msg/s | {skipped}")
+        print(f"chat latency @{args.rate:,.0f} msg/s {on}: {skipped}; {bare_latency}")
+        return
     full = statistics.mean(capacity["product"])
     ratio = full / bare
     print(
-        f"chat relay capacity: bare {bare:,.0f} msg/s | full {full:,.0f} msg/s | "
+        f"chat relay capacity {on}: bare {bare:,.0f} msg/s | full {full:,.0f} msg/s | "
         f"ratio {ratio:.2f} (target >= {CAPACITY_RATIO_TARGET:.2f}) "
         f"[{cb.verdict(ratio >= CAPACITY_RATIO_TARGET)}]"
     )
     # Server CPU per message is less hostage to neighbours than msg/s: a second view.
-    bare_us, full_us = statistics.median(cpu_cost["relay"]), statistics.median(cpu_cost["product"])
+    cost = results["cpu_cost"]
+    bare_us = statistics.median(total_us(r) for r in cost["relay"])
+    full_us = statistics.median(total_us(r) for r in cost["product"])
+    split = ""
+    if args.database == "postgresql":
+        worker = statistics.median(r.get("server_us_per_msg") or 0 for r in cost["product"])
+        split = f" (worker {worker:,.0f} + PostgreSQL {full_us - worker:,.0f})"
     print(
-        f"  server CPU per message: bare {bare_us:,.0f} µs | full {full_us:,.0f} µs | "
-        f"ratio {bare_us / full_us:.2f}"
+        f"  server CPU per message {on}: bare {bare_us:,.0f} µs | full {full_us:,.0f} µs"
+        f"{split} | ratio {bare_us / full_us:.2f}"
     )
     lat = latency["product"]
     sustained = lat["delivered_per_s"] >= 0.95 * args.rate and not lat["undelivered_after_drain"]
     ok = lat["p99_ms"] <= P99_TARGET_MS and sustained and not lat["errors"]
     print(
-        f"chat latency @{args.rate:,.0f} msg/s: full p50 {ms(lat, 'p50_ms')} "
+        f"chat latency @{args.rate:,.0f} msg/s {on}: full p50 {ms(lat, 'p50_ms')} "
         f"p99 {ms(lat, 'p99_ms')} (target p99 <= {P99_TARGET_MS:.0f} ms) "
         f"[{cb.verdict(ok)}]{'' if sustained else ' (offered rate NOT sustained)'}; "
         f"{bare_latency}"
@@ -199,17 +286,17 @@ def run(tmp: Path, args: argparse.Namespace) -> int:
     if scaled is not None:
         print(
             f"chat latency @{round(full * SCALED_LOAD):,} msg/s ({SCALED_LOAD:.0%} of the "
-            f"product's capacity): full p50 {ms(scaled, 'p50_ms')} p99 {ms(scaled, 'p99_ms')}"
+            f"product's capacity) {on}: full p50 {ms(scaled, 'p50_ms')} "
+            f"p99 {ms(scaled, 'p99_ms')}"
         )
     if full < args.rate:
         print(
             f"  note: {args.rate:,.0f} msg/s is above the product's closed-loop capacity "
             f"({full:,.0f} msg/s), so its backlog grows and the latency is a queueing delay"
         )
-    return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--window", type=int, default=4)
@@ -219,7 +306,13 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1000, help="latency run, msgs/s")
     parser.add_argument("--latency-duration", type=float, default=8)
     parser.add_argument("--relay-only", action="store_true", help="skip the product")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the product's database (postgresql: a scratch database on 127.0.0.1:5432)",
+    )
+    args = parser.parse_args(argv)
     return cb.with_servers(lambda tmp: run(tmp, args))
 
 

@@ -31,6 +31,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 TEXT = ("Hello, I would like to ask about the status of my card application. " * 3)[:200]
@@ -262,23 +263,38 @@ class Window:
 
     `server_core_others` is the server core's busy time not spent by the server: other
     processes (tests running beside the benchmark) that the server had to share its core with.
+    `db_pids` are the server's PostgreSQL backends: their CPU is the database's share of the
+    work (`db_cpu`), and not "others" when they are confined to the server's core.
     """
 
-    def __init__(self, server_pid: int | None, server_cpu: int | None = None):
-        self.server_pid, self.core = server_pid, server_cpu
+    def __init__(
+        self, server_pid: int | None, server_cpu: int | None = None, db_pids: Sequence[int] = ()
+    ):
+        self.server_pid, self.core, self.db_pids = server_pid, server_cpu, db_pids
         self.wall = time.perf_counter()
         self.client_cpu = time.process_time()
         self.server_cpu = proc_cpu_seconds(server_pid)
+        self.db_cpu = self._db_seconds()
         self.core_busy = cpu_busy_seconds(server_cpu)
+
+    def _db_seconds(self) -> float:
+        return sum(proc_cpu_seconds(pid) for pid in self.db_pids)
 
     def close(self) -> dict:
         wall = time.perf_counter() - self.wall
         server = (proc_cpu_seconds(self.server_pid) - self.server_cpu) / wall
+        db = (self._db_seconds() - self.db_cpu) / wall
+        on_core = self.db_pids and all(
+            os.sched_getaffinity(pid) == {self.core} for pid in self.db_pids
+        )
         others = (cpu_busy_seconds(self.core) - self.core_busy) / wall - server
+        others -= db if on_core else 0.0
         return {
             "seconds": wall,
             "client_cpu": (time.process_time() - self.client_cpu) / wall,
             "server_cpu": server if self.server_pid else None,
+            "db_cpu": db if self.db_pids else None,
+            "db_on_server_core": bool(on_core),
             "server_core_others": max(0.0, others) if self.core is not None else None,
         }
 
@@ -374,6 +390,7 @@ async def run_chat(args: argparse.Namespace) -> dict:
     # so a growing backlog shows in the percentiles instead of hiding behind the window.
     state = {"window_start": float("inf"), "window_end": float("inf"), "sending": True}
     closed_loop = args.rate <= 0
+    server = (args.server_pid, args.server_cpu, args.db_pid)
 
     def in_window(sent_at: float) -> bool:
         return state["window_start"] <= sent_at < state["window_end"]
@@ -437,7 +454,7 @@ async def run_chat(args: argparse.Namespace) -> dict:
                 send(pair)
         await asyncio.sleep(args.warmup)
         state["window_start"] = now()
-        window, before = Window(args.server_pid, args.server_cpu), counts["delivered"]
+        window, before = Window(*server), counts["delivered"]
         await asyncio.sleep(args.duration)
         state["window_end"] = now()
         measured = window.close()
@@ -453,7 +470,7 @@ async def run_chat(args: argparse.Namespace) -> dict:
                 break
             if t >= args.warmup and state["window_start"] == float("inf"):
                 state["window_start"] = now()
-                window, before = Window(args.server_pid, args.server_cpu), counts["delivered"]
+                window, before = Window(*server), counts["delivered"]
             due = int(t * args.rate)
             if due - sent > 1:
                 behind = max(behind, (due - sent) / args.rate)
@@ -484,6 +501,11 @@ async def run_chat(args: argparse.Namespace) -> dict:
         if measured["server_cpu"] and delivered
         else None
     )
+    db_us = (
+        measured["db_cpu"] * measured["seconds"] / delivered * 1e6
+        if measured["db_cpu"] is not None and delivered
+        else None
+    )
     return {
         "mode": "closed" if closed_loop else "open",
         "target": args.target,
@@ -503,6 +525,7 @@ async def run_chat(args: argparse.Namespace) -> dict:
         "undelivered_after_drain": lost,
         "undelivered_in_window": len(missing),
         "server_us_per_msg": server_us,
+        "db_us_per_msg": db_us,
         "schedule_lag_max_ms": behind * ms,
         "drain": args.drain,
         **measured,
@@ -601,6 +624,9 @@ def main() -> None:
     chat.add_argument("--warmup", type=float, default=2)
     chat.add_argument("--duration", type=float, default=6)
     chat.add_argument("--drain", type=float, default=5, help="wait for stragglers, s")
+    chat.add_argument(
+        "--db-pid", type=int, action="append", default=[], help="a PostgreSQL backend of the server"
+    )
     idle = sub.choices["idle"]
     idle.add_argument("--conns", type=int, default=10000)
     idle.add_argument("--concurrency", type=int, default=200)
