@@ -40,11 +40,6 @@ class NotFound(AppError):
     http_status = 404
 
 
-class NotReady(AppError):
-    code = "not_ready"
-    http_status = 503
-
-
 class InvalidPayload(AppError):
     code = "invalid_payload"
     http_status = 400
@@ -123,6 +118,14 @@ class OfferGone(AppError):
     """The offer lapsed, was declined, or was never made to this agent."""
 
     code = "offer_gone"
+    http_status = 409
+
+
+class OfferNotAccepted(AppError):
+    """The conversation is only offered to this agent: they may read it, and must
+    accept the offer before writing, closing or transferring it."""
+
+    code = "offer_not_accepted"
     http_status = 409
 
 

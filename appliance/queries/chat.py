@@ -116,11 +116,14 @@ def access_conversation_by_visitor(visitor_id: str, conversation_id: str) -> Con
 def access_conversation_by_agent(
     agent: AgentLike, conversation_id: str, *, to_post: bool = False
 ) -> Conversation:
-    """The assigned agent may read and post; a supervisor of its group may read."""
+    """The assigned agent may read and post; a supervisor of its group may read. An
+    agent the conversation is only offered to may read it (to decide), not post."""
     conversation = conversation_by_id(conversation_id)
     if conversation is None:
         raise errors.NotFound("No such conversation")
     if conversation.agent_id == agent.id:
+        if to_post and conversation.status == "offered":
+            raise errors.OfferNotAccepted("Accept the offer first")
         return conversation
     if (
         not to_post
@@ -238,7 +241,9 @@ def agent_name(agent_id: int | None) -> str | None:
 
 
 def conversation_for_visitor(conversation: Conversation) -> dict[str, Any]:
-    name = agent_name(conversation.agent_id)
+    # An offer may yet be declined: the visitor learns the agent's name on acceptance.
+    offered = conversation.status == "offered"
+    name = None if offered else agent_name(conversation.agent_id)
     return {
         "id": conversation.id,
         "status": conversation.status,

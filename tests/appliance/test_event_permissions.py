@@ -134,7 +134,6 @@ def test_it_documents_every_event_the_server_sends(app):
 # protocol's table or, when no event can raise it, here.
 HTTP_ONLY = {
     "bad_request",
-    "not_ready",
     "invalid_credentials",
     "account_locked",
     "csrf_failed",

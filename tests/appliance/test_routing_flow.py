@@ -105,8 +105,26 @@ def test_it_offers_and_moves_on_when_declined_or_left_unanswered(chat):
 def test_it_assigns_an_offer_once_accepted(chat):
     make_queue(chat.app, "loans", offer_timeout_seconds=10)
     ann = chat.agent("ann", groups=("loans",))
-    conversation = chat.visitor().start(group="loans")
+    visitor = chat.visitor()
+    conversation = visitor.start(group="loans")
+    assert conversation["agent"] is None  # she may still decline: no name yet
+    # Offered, not accepted: she may read it, not write to it.
+    about = {"conversation_id": conversation["id"]}
+    assert ann.ok("sync", {**about, "after_seq": 0})["messages"] == []
+    for event, extra in (
+        ("send_message", {"client_msg_id": "m-1", "text": "Hello"}),
+        ("typing", {"typing": True}),
+        ("mark_read", {"seq": 1}),
+        ("close_conversation", {}),
+        ("transfer_conversation", {"to_queue": "general"}),
+    ):
+        refused = ann.emit(event, {**about, **extra})
+        assert refused["code"] == "offer_not_accepted", (event, refused)
+    assert _row(chat.app, conversation["id"]).status == "offered"
+    assert _row(chat.app, conversation["id"]).last_seq == 0
     assert ann.ok("accept_offer", {"conversation_id": conversation["id"]})
+    assert visitor.received("conversation_assigned")[-1]["agent"]["name"]
+    assert ann.ok("send_message", {**about, "client_msg_id": "m-1", "text": "Hello"})
     assert _row(chat.app, conversation["id"]).status == "assigned"
     gone = ann.emit("accept_offer", {"conversation_id": conversation["id"]})
     assert gone["code"] == "offer_gone"

@@ -146,7 +146,7 @@ export function startWidget(settings, io) {
     const live = Boolean(c && c.status !== "closed");
     const leaving = state.leaveQueue !== null;
     let status = "";
-    if (c && c.status === "queued") {
+    if (c && (c.status === "queued" || c.status === "offered")) {
       const minutes = state.wait == null ? null : Math.max(1, Math.ceil(state.wait / 60));
       status = c.queue_position ? t.queued(c.queue_position, minutes) : t.waiting;
     } else if (c && c.status === "assigned") {
