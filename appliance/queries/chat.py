@@ -7,6 +7,7 @@ probe learns nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,18 @@ from appliance.sealed import message_context
 from appliance.sealed import unseal
 from appliance.sealed import visitor_context
 from audit.canonical import format_time
+from crypto.envelope import parse_header
+from crypto.errors import AuthenticationError
+from crypto.errors import EnvelopeError
+from crypto.errors import KeyDestroyedError
+from crypto.errors import KeyNotFoundError
+
+log = logging.getLogger(__name__)
+
+# What a stored ciphertext that does not open raises, one row at a time: tampered, copied
+# from another row or field (the associated data names the row), malformed, or sealed
+# under a data key this keystore lacks or has crypto-shredded.
+UNREADABLE = (AuthenticationError, EnvelopeError, KeyNotFoundError, KeyDestroyedError)
 
 
 class AgentLike(Protocol):
@@ -196,16 +209,42 @@ def queue_position(conversation: Conversation) -> int | None:
 # views
 
 
+def message_text(conversation_id: str, seq: int, body_enc: bytes) -> str | None:
+    """The body of message `seq`, or None when its ciphertext does not open.
+
+    A body that fails authentication is never shown, and never stops the rest of the
+    conversation from being read: each failure is one WARNING naming the conversation,
+    the seq, the error code and the envelope's key id (tampering or a key problem; an
+    operator's lead), never the ciphertext or any text."""
+    try:
+        return unseal(body_enc, context=message_context(conversation_id, seq))
+    except UNREADABLE as exc:
+        log.warning(
+            "message body unreadable: conversation=%s seq=%d error=%s key_id=%s",
+            conversation_id,
+            seq,
+            exc.code,
+            _key_id(body_enc),
+        )
+        return None
+
+
 def message_view(row: Message, sender_name: str) -> dict[str, Any]:
-    return {
+    """A stored message as clients receive it; one whose body does not open has
+    `"text": null` and `"unreadable": true` (readable ones have no `unreadable` key)."""
+    text = message_text(row.conversation_id, row.seq, row.body_enc)
+    view = {
         "conversation_id": row.conversation_id,
         "seq": row.seq,
         "client_msg_id": row.client_msg_id,
         "sender": {"type": row.sender_type, "id": row.sender_id, "name": sender_name},
         "kind": row.kind,
-        "text": unseal(row.body_enc, context=message_context(row.conversation_id, row.seq)),
+        "text": text,
         "sent_at": iso_ms(row.created_ms),
     }
+    if text is None:
+        view["unreadable"] = True
+    return view
 
 
 def posted_view(
@@ -229,8 +268,19 @@ def posted_view(
     }
 
 
-def visitor_name(visitor: Visitor) -> str:
-    return unseal(visitor.name_enc, context=visitor_context(visitor.id, "name"))
+def visitor_name(visitor: Visitor) -> str | None:
+    """The visitor's name, or None when its ciphertext does not open (logged as for a
+    message body: the visitor id and the error code, never the ciphertext)."""
+    try:
+        return unseal(visitor.name_enc, context=visitor_context(visitor.id, "name"))
+    except UNREADABLE as exc:
+        log.warning(
+            "visitor name unreadable: visitor=%s error=%s key_id=%s",
+            visitor.id,
+            exc.code,
+            _key_id(visitor.name_enc),
+        )
+        return None
 
 
 def agent_name(agent_id: int | None) -> str | None:
@@ -288,9 +338,17 @@ def _sender_names(
             continue
         if row.sender_type == "visitor":
             visitor = Visitor.get_or_none(Visitor.id == row.sender_id)
-            names[key] = "" if visitor is None else visitor_name(visitor)
+            names[key] = "" if visitor is None else visitor_name(visitor) or ""
         elif row.sender_type == "agent":
             names[key] = agent_name(int(row.sender_id)) or ""
         else:
             names[key] = "system"
     return names
+
+
+def _key_id(sealed: bytes) -> int | None:
+    """The data key id an envelope names (not secret), or None if it is malformed."""
+    try:
+        return parse_header(bytes(sealed)).key_id
+    except EnvelopeError:
+        return None

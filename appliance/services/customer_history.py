@@ -10,6 +10,9 @@ in the transaction that reads it.
 Internal notes of past chats are included (marked `kind: "note"`): they are agents'
 hand-over context, written for the next agent. Every text is masked with
 services/pii.py `mask_text`; revealing is the PII reveal's job, never this panel's.
+A message whose stored body does not open is listed with `"text": null` and
+`"unreadable": true`, as in `sync` (queries/chat.py `message_text` logs it); a
+visitor name that does not open is null.
 
 Each past conversation names the agent holding it last (`agent`) and every agent who
 held it, in the order they joined (`agents`, from conversation_participant): a
@@ -26,10 +29,9 @@ from appliance.models import Survey
 from appliance.models import Visitor
 from appliance.queries.chat import agent_name
 from appliance.queries.chat import iso_ms
+from appliance.queries.chat import message_text
 from appliance.queries.chat import visitor_name
 from appliance.queries.participants import agents_of
-from appliance.sealed import message_context
-from appliance.sealed import unseal
 from appliance.services._uow import mutation
 from appliance.services.audit_trail import record_audit
 from appliance.services.pii import mask_text
@@ -101,7 +103,7 @@ class _Names:
 
     def sender(self, message: Message) -> str:
         if message.sender_type == "visitor":
-            return self.visitor
+            return self.visitor or ""
         if message.sender_type == "agent":
             return self.agent(int(message.sender_id)) or ""
         return "system"
@@ -133,11 +135,14 @@ def _past_view(
 
 
 def _message_view(message: Message, names: _Names) -> dict[str, Any]:
-    text = unseal(message.body_enc, context=message_context(message.conversation_id, message.seq))
-    return {
+    text = message_text(message.conversation_id, message.seq, message.body_enc)
+    view = {
         "seq": message.seq,
         "sender": {"type": message.sender_type, "name": names.sender(message)},
         "kind": message.kind,
-        "text": mask_text(text),
+        "text": None if text is None else mask_text(text),
         "sent_at": iso_ms(message.created_ms),
     }
+    if text is None:
+        view["unreadable"] = True
+    return view

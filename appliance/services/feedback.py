@@ -3,7 +3,8 @@
 A rating is one per conversation, only once it is closed, 1-5 with an optional
 comment (sealed like messages: it is free text a customer typed). The transcript
 is the conversation as the visitor saw it (internal notes never included); giving
-it out is audited, because it leaves the appliance.
+it out is audited, because it leaves the appliance. A message whose stored body does
+not open is in it, in its place, with `"text": null` and `"unreadable": true`.
 """
 
 from __future__ import annotations
@@ -89,17 +90,21 @@ def do_export_transcript(conversation: Conversation, *, actor: Actor) -> dict[st
         "opened_at": iso_ms(conversation.opened_ms),
         "closed_at": None if conversation.closed_ms is None else iso_ms(conversation.closed_ms),
         "generated_at": iso_ms(clock.now_ms()),
-        "messages": [
-            {
-                "seq": m["seq"],
-                "sender": m["sender"]["type"],
-                "name": m["sender"]["name"],
-                "text": m["text"],
-                "sent_at": m["sent_at"],
-            }
-            for m in messages
-        ],
+        "messages": [_transcript_line(m) for m in messages],
     }
+
+
+def _transcript_line(message: dict[str, Any]) -> dict[str, Any]:
+    line = {
+        "seq": message["seq"],
+        "sender": message["sender"]["type"],
+        "name": message["sender"]["name"],
+        "text": message["text"],
+        "sent_at": message["sent_at"],
+    }
+    if message.get("unreadable"):
+        line["unreadable"] = True
+    return line
 
 
 def survey_report(since_ms: int) -> dict[str, Any]:

@@ -161,8 +161,11 @@ def masked_view(message: dict[str, Any]) -> dict[str, Any]:
     ``"masked": true`` when anything was (the reveal_message event gives the original).
 
     The view itself is returned, not a copy, when there is nothing to mask: the
-    visitor's emit and ack may share it."""
+    visitor's emit and ack may share it. An unreadable message (``"text": null``,
+    queries/chat.py `message_view`) has nothing to mask and is returned as it is."""
     text = message["text"]
+    if text is None:
+        return message
     found = find_pii(text)
     if not found:
         return message

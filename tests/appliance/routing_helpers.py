@@ -15,6 +15,18 @@ from tests.appliance.directory_helpers import ADMIN
 BANK_SECRET = "shared-with-the-bank-site-0123456789"
 
 
+def bank_app(instance_dir: Any, environ: dict[str, str] | None = None) -> Any:
+    """A test app for `instance_dir` that accepts the bank's customer tokens."""
+    import dataclasses
+
+    from appliance import create_app
+    from appliance.settings import load_settings
+
+    settings = load_settings(instance_dir, environ=environ or {})
+    visitor = dataclasses.replace(settings.visitor, customer_token_secret=BANK_SECRET)
+    return create_app(dataclasses.replace(settings, visitor=visitor, testing=True))
+
+
 def make_queue(app: Any, name: str, **fields: Any) -> None:
     fields.setdefault("offer_timeout_seconds", 0)
     with app.app_context(), db.connection_context():

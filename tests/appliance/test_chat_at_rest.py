@@ -4,13 +4,15 @@ A message body is sealed with associated data naming its conversation and seq
 (appliance/sealed.py `message_context`), a visitor's fields with their visitor and
 field: a ciphertext copied to another row or field fails authentication
 (crypto.errors.AuthenticationError, code "authentication_failed") instead of
-showing the wrong text. PII columns hold no plaintext; the customer's blind index
-is the keyed HMAC of the crypto library.
+showing the wrong text: the message is delivered in its place as unreadable
+(`"text": null, "unreadable": true`), the name as none, each with a WARNING
+(test_chat_unreadable.py: every view that shows message text). PII columns hold no
+plaintext; the customer's blind index is the keyed HMAC of the crypto library.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 
 import pytest
 
@@ -21,9 +23,12 @@ from appliance.models import Visitor
 from appliance.queries.chat import messages_after
 from appliance.queries.chat import visitor_name
 from appliance.runtime import current_runtime
+from appliance.sealed import message_context
+from appliance.sealed import unseal
+from appliance.sealed import visitor_context
 from crypto.errors import AuthenticationError
 from tests.appliance.chat_helpers import Chat
-from tests.appliance.routing_helpers import BANK_SECRET
+from tests.appliance.routing_helpers import bank_app as make_bank_app
 from tests.appliance.routing_helpers import customer_token
 
 CUSTOMER_ID = "C-20261120-0042"
@@ -33,12 +38,7 @@ NAME = "李娜 Li Na"
 @pytest.fixture
 def bank_app(any_instance_dir):
     """An app on each backend that accepts the bank's customer tokens."""
-    from appliance import create_app
-    from appliance.settings import load_settings
-
-    settings = load_settings(any_instance_dir, environ={})
-    visitor = dataclasses.replace(settings.visitor, customer_token_secret=BANK_SECRET)
-    return create_app(dataclasses.replace(settings, visitor=visitor, testing=True))
+    return make_bank_app(any_instance_dir)
 
 
 @pytest.fixture
@@ -66,21 +66,27 @@ def _read_all(conversation_id):
     return messages_after(conversation, 0, 100, include_notes=True)
 
 
-def test_it_refuses_a_body_copied_to_another_seq_of_the_conversation(chat):
+def test_it_refuses_a_body_copied_to_another_seq_of_the_conversation(chat, caplog):
     agent = chat.agent("ann")
     conversation_id = chat.visitor().start()["id"]
     agent.send(conversation_id, "the first answer")
     agent.send(conversation_id, "the second answer")
     with chat.app.app_context(), db.connection_context():
-        _put_body(conversation_id, 2, _body(conversation_id, 1))
+        moved = _body(conversation_id, 1)
+        _put_body(conversation_id, 2, moved)
 
         with pytest.raises(AuthenticationError) as refused:
-            _read_all(conversation_id)
+            unseal(moved, context=message_context(conversation_id, 2))
+        with caplog.at_level(logging.WARNING, logger="appliance.queries.chat"):
+            first, second = _read_all(conversation_id)[0]
 
     assert refused.value.code == "authentication_failed"
-    ack = agent.emit("sync", {"conversation_id": conversation_id, "after_seq": 0})
-    assert (ack["ok"], ack["code"]) == (False, "internal_error")
-    assert "the first answer" not in repr(ack)
+    assert (first["text"], "unreadable" in first) == ("the first answer", False)
+    assert (second["text"], second["unreadable"]) == (None, True)
+    [warning] = [r for r in caplog.records if r.name == "appliance.queries.chat"]
+    assert warning.levelno == logging.WARNING
+    assert f"conversation={conversation_id} seq=2 " in warning.getMessage()
+    assert "error=authentication_failed" in warning.getMessage()
 
 
 def test_it_refuses_a_body_copied_to_the_same_seq_of_another_conversation(chat):
@@ -91,15 +97,14 @@ def test_it_refuses_a_body_copied_to_the_same_seq_of_another_conversation(chat):
     theirs.send(their_id, "their loan question")
     with chat.app.app_context(), db.connection_context():
         _put_body(their_id, 1, _body(my_id, 1))
-
-        with pytest.raises(AuthenticationError):
-            _read_all(their_id)
+        [moved], _ = _read_all(their_id)
         [untouched], _ = _read_all(my_id)
 
+    assert (moved["text"], moved["unreadable"]) == (None, True)
     assert untouched["text"] == "my card number question"
-    ack = theirs.emit("sync", {"conversation_id": their_id, "after_seq": 0})
-    assert (ack["ok"], ack["code"]) == (False, "internal_error")
-    assert "my card number" not in repr(ack)
+    [synced] = theirs.sync(their_id)
+    assert (synced["text"], synced["unreadable"]) == (None, True)
+    assert "my card number" not in repr(synced)
     assert agent.connected
 
 
@@ -125,11 +130,13 @@ def test_it_stores_a_customers_name_and_id_only_sealed_and_the_id_blind_indexed(
     assert row.customer_bidx == row.id == expected.hex()[:32]
 
 
-def test_it_refuses_a_visitor_field_copied_to_another_visitor_or_field(chat):
+def test_it_refuses_a_visitor_field_copied_to_another_visitor_or_field(chat, caplog):
+    agent = chat.agent("ann", capacity=2)
     first = chat.visitor({"customer_token": customer_token("C-1", name="Wang Wei")})
     second = chat.visitor({"customer_token": customer_token("C-2", name="Zhang Min")})
     first.start()
-    second.start()
+    conversation_id = second.start()["id"]
+    second.send(conversation_id, "hello")
     with chat.app.app_context(), db.connection_context():
         one, two = Visitor.select().order_by(Visitor.created_ms, Visitor.id)
         with db.atomic():
@@ -138,4 +145,15 @@ def test_it_refuses_a_visitor_field_copied_to_another_visitor_or_field(chat):
 
         for moved in (Visitor.get_by_id(two.id), Visitor.get_by_id(one.id)):
             with pytest.raises(AuthenticationError):
-                visitor_name(moved)
+                unseal(moved.name_enc, context=visitor_context(moved.id, "name"))
+            with caplog.at_level(logging.WARNING, logger="appliance.queries.chat"):
+                assert visitor_name(moved) is None
+
+    # Shown without a name (the workbench says "visitor"), never as the other customer.
+    [message] = agent.sync(conversation_id)
+    assert message["text"] == "hello" and message["sender"]["name"] == ""
+    panel = agent.ok("customer_history", {"conversation_id": conversation_id})
+    assert panel["customer"]["name"] is None
+    said = "\n".join(record.getMessage() for record in caplog.records)
+    assert "visitor name unreadable" in said
+    assert "Wang" not in said and "Zhang" not in said

@@ -3,8 +3,6 @@ overflow and business hours, positions and wait estimates. Each decision is audi
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from appliance import clock
@@ -16,7 +14,7 @@ from appliance.services.presence import sweep
 from audit.canonical import event_from_canonical
 from audit.events import EventType
 from tests.appliance.chat_helpers import Chat
-from tests.appliance.routing_helpers import BANK_SECRET
+from tests.appliance.routing_helpers import bank_app as make_bank_app
 from tests.appliance.routing_helpers import customer_token
 from tests.appliance.routing_helpers import give_skills
 from tests.appliance.routing_helpers import make_queue
@@ -30,12 +28,7 @@ CLOSED_ALL_WEEK = {
 @pytest.fixture
 def bank_app(any_instance_dir):
     """An app on each backend that accepts the bank's customer tokens (with VIP levels)."""
-    from appliance import create_app
-    from appliance.settings import load_settings
-
-    settings = load_settings(any_instance_dir, environ={})
-    visitor = dataclasses.replace(settings.visitor, customer_token_secret=BANK_SECRET)
-    return create_app(dataclasses.replace(settings, visitor=visitor, testing=True))
+    return make_bank_app(any_instance_dir)
 
 
 @pytest.fixture

@@ -145,10 +145,18 @@ function formatTime(iso) {
     : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-// One message: who, when, the text, and for our own messages the delivery state.
+// One message: who, when, the text, and for our own messages the delivery state. A
+// message the appliance cannot decrypt ("unreadable": true, its text null) is a system
+// line saying so, in its place: never empty, never another message's text.
 export function renderMessage(message, t, { mine, pending = false }) {
   const who = mine ? t.you : message.sender.name || t.anAgent;
-  const side = mine ? " ew-mine" : message.sender.type === "system" ? " ew-system" : " ew-theirs";
+  const side = message.unreadable
+    ? " ew-system ew-unreadable"
+    : mine
+      ? " ew-mine"
+      : message.sender.type === "system"
+        ? " ew-system"
+        : " ew-theirs";
   const meta = el(
     "div",
     { className: "ew-meta" },
@@ -157,7 +165,7 @@ export function renderMessage(message, t, { mine, pending = false }) {
     el("span", { className: "ew-state", text: pending ? t.sending : "" }),
   );
   const node = el("li", { className: "ew-message" + side + (pending ? " ew-pending" : "") }, meta);
-  node.append(el("div", { className: "ew-text", text: message.text }));
+  node.append(el("div", { className: "ew-text", text: message.unreadable ? t.unreadable : message.text }));
   if (!pending) node.dataset.seq = String(message.seq);
   return node;
 }

@@ -56,6 +56,7 @@ const STRINGS = {
     transcriptOpened: "开始时间",
     transcriptClosed: "结束时间",
     system: "系统",
+    unreadable: "此消息无法读取",
   },
   en: {
     launcher: "Chat with us",
@@ -112,6 +113,7 @@ const STRINGS = {
     transcriptOpened: "Started",
     transcriptClosed: "Ended",
     system: "System",
+    unreadable: "This message could not be read",
   },
 };
 

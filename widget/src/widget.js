@@ -516,7 +516,7 @@ export function startWidget(settings, io) {
     text += "\n";
     for (const m of transcript.messages || []) {
       const who = m.sender === "visitor" ? t.you : m.sender === "system" ? t.system : m.name || t.anAgent;
-      text += "[" + m.sent_at + "] " + who + ": " + m.text + "\n";
+      text += "[" + m.sent_at + "] " + who + ": " + (m.unreadable ? "(" + t.unreadable + ")" : m.text) + "\n";
     }
     return text;
   }

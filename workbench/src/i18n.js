@@ -89,6 +89,8 @@ const STRINGS = {
     visitor: "Visitor",
     you: "you",
     system: "system",
+    // a message the appliance stored but cannot decrypt (docs/protocol.md, Unreadable messages)
+    unreadable: "This message could not be read",
     note: "Internal note",
     noteHint: "Internal note: only agents see this",
     reply: "Reply to the visitor (Enter to send)",
@@ -270,6 +272,7 @@ const STRINGS = {
     visitor: "访客",
     you: "我",
     system: "系统",
+    unreadable: "此消息无法读取",
     note: "内部备注",
     noteHint: "内部备注：仅坐席可见",
     reply: "回复访客（按回车发送）",

@@ -200,7 +200,9 @@ export function renderMessage(message, { mine, readSeq }) {
   const state = el("span", { className: "state" });
   meta.append(state);
   const node = el("li", { className: "message" + side + kind }, meta);
-  node.append(el("div", { className: "text", text: message.text }));
+  // A body that failed authentication comes as text null, unreadable true (protocol.md).
+  const text = message.unreadable ? "(This message could not be read)" : message.text;
+  node.append(el("div", { className: "text" + (message.unreadable ? " unreadable" : ""), text }));
   node.dataset.seq = String(message.seq);
   // A note is never shown to the visitor, so it is never "read" by them.
   if (mine) markDelivery(node, message.kind !== "note" && readSeq >= message.seq ? "read" : "sent");
