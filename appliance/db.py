@@ -2,10 +2,20 @@
 
 SQLite (the embedded default) runs in WAL mode with the durability chosen by
 database.sqlite_synchronous; PostgreSQL is selected by a postgresql:// URL.
+
+Connection state under gevent (services/_writer.py is the other half): reads
+share one connection per OS thread (`_PerThreadState`); the group-commit writer
+greenlet runs every transaction on a connection of its own (`WriterState`).
+Which of the two a statement uses is decided per greenlet (`_GreenletRouting`),
+so the writer may yield in the middle of its transaction: on PostgreSQL its
+statements wait for the server cooperatively (`_wait`), and the hub serves
+sockets meanwhile, while every other greenlet still reads on the shared
+connection and sees committed rows only.
 """
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import peewee
+from gevent import getcurrent
+from gevent.socket import wait_read
+from gevent.socket import wait_write
 from peewee import Database
 from peewee import DatabaseProxy
 from peewee import PostgresqlDatabase
@@ -43,12 +56,68 @@ class _PerThreadState(peewee._ConnectionState, _os_thread_local()):  # type: ign
     and half the throughput (research/performance-anchors.md, trap 1). Keyed by
     OS thread, all greenlets share one connection for reads. It is safe because
     in a serving process every transaction runs in the group-commit writer
-    (services/_writer.py) on a connection of its own (`writer_connection`).
+    (services/_writer.py) on a connection of its own (`writer_connection`), and
+    a statement on this connection never lets another greenlet run before it
+    has its result (`_wait` blocks for it), so no two greenlets ever use it at once.
     """
 
 
 class WriterState(peewee._ConnectionState):
     """The group-commit writer's own connection state (services/_writer.py)."""
+
+
+class _GreenletRouting:
+    """The connection state peewee sees (`database._state`), resolved per greenlet.
+
+    While the writer runs a batch (`writer_connection`), its greenlet gets its
+    own state and every other greenlet the shared per-thread one, whatever the
+    order in which they run: so the writer may yield mid-transaction (a
+    statement waiting on PostgreSQL, a commit on a pool thread) and the
+    greenlets that run meanwhile never see or use its connection. peewee only
+    reads and mutates these five attributes and calls the two methods below.
+    """
+
+    __slots__ = ("greenlet", "shared", "writer")
+
+    def __init__(self, shared: peewee._ConnectionState) -> None:
+        self.shared = shared
+        self.writer: WriterState | None = None
+        self.greenlet: Any = None  # the writer's greenlet while it runs a batch
+
+    def _state(self) -> Any:
+        if getcurrent() is self.greenlet:
+            return self.writer
+        return self.shared
+
+    @property
+    def conn(self) -> Any:
+        return self._state().conn
+
+    @property
+    def closed(self) -> bool:
+        closed: bool = self._state().closed
+        return closed
+
+    @property
+    def ctx(self) -> list[Any]:
+        ctx: list[Any] = self._state().ctx
+        return ctx
+
+    @property
+    def transactions(self) -> list[Any]:
+        transactions: list[Any] = self._state().transactions
+        return transactions
+
+    @property
+    def commit_callbacks(self) -> list[Any]:
+        callbacks: list[Any] = self._state().commit_callbacks
+        return callbacks
+
+    def reset(self) -> None:
+        self._state().reset()
+
+    def set_connection(self, conn: Any) -> None:
+        self._state().set_connection(conn)
 
 
 def _commit(connection: Any) -> None:
@@ -57,45 +126,124 @@ def _commit(connection: Any) -> None:
     connection.cursor().execute("COMMIT")
 
 
+# --- waiting on PostgreSQL ---------------------------------------------------------------
+#
+# psycopg2 is C: gevent cannot make its sockets cooperative. With a wait callback
+# installed (psycopg2.extensions.set_wait_callback) it sends each statement and
+# calls back to wait for the answer. The callback is process-wide, so it decides
+# per call: the writer's connection, in the writer's greenlet, waits on the hub
+# (other greenlets run meanwhile); any other connection blocks the thread as it
+# did without a callback, so the shared read connection is never left mid-
+# statement for another greenlet to use. Blocking with the original poll():
+# gevent's monkey-patching makes select.select cooperative.
+
+_cooperative: _GreenletRouting | None = None  # the PostgreSQL writer's, while it runs a batch
+
+
+def _wait(conn: Any) -> None:
+    routing = _cooperative
+    if routing is not None and getcurrent() is routing.greenlet and conn is routing.writer.conn:  # type: ignore[union-attr]
+        _wait_on_hub(conn)
+    else:
+        _wait_blocking(conn)
+
+
+# psycopg2.extensions.POLL_OK, POLL_READ, POLL_WRITE (psycopg2 imported only on PostgreSQL).
+_POLL_OK, _POLL_READ, _POLL_WRITE = 0, 1, 2
+
+
+def _wait_on_hub(conn: Any) -> None:
+    while True:
+        state = conn.poll()
+        if state == _POLL_OK:
+            return
+        if state == _POLL_READ:
+            wait_read(conn.fileno())
+        elif state == _POLL_WRITE:
+            wait_write(conn.fileno())
+        else:  # pragma: no cover - psycopg2 returns one of the three
+            raise conn.OperationalError(f"bad state from poll: {state}")
+
+
+def _wait_blocking(conn: Any) -> None:
+    while True:
+        state = conn.poll()
+        if state == _POLL_OK:
+            return
+        if state == _POLL_READ:
+            events = _POLLIN
+        elif state == _POLL_WRITE:
+            events = _POLLOUT
+        else:  # pragma: no cover - psycopg2 returns one of the three
+            raise conn.OperationalError(f"bad state from poll: {state}")
+        poller = _blocking_poll()
+        poller.register(conn.fileno(), events)
+        poller.poll()
+
+
+def _original_poll() -> Callable[[], Any]:
+    try:
+        from gevent.monkey import get_original
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return select.poll
+    poll: Callable[[], Any] = get_original("select", "poll")
+    return poll
+
+
+_blocking_poll = _original_poll()
+_POLLIN = select.POLLIN
+_POLLOUT = select.POLLOUT
+
+
+def _wait_cooperatively(routing: _GreenletRouting) -> None:
+    global _cooperative
+    from psycopg2 import extensions
+
+    if extensions.get_wait_callback() is not _wait:
+        # Once set, for the life of the process; connections opened before work
+        # the same (the callback is consulted per statement).
+        extensions.set_wait_callback(_wait)
+    _cooperative = routing
+
+
 @contextmanager
 def writer_connection(state: WriterState) -> Iterator[Callable[[Any], None]]:
-    """Give the database the writer's connection while the writer runs a batch.
+    """Give the calling greenlet (the writer) its own connection for a batch.
 
-    The writer greenlet never yields inside, except in the commit function this
-    hands out when given a pool: it puts the shared state back, so the greenlets
-    that run while a pool thread commits read on the shared connection (and see
-    committed rows only), then takes the writer's state again for the end of the
-    transaction. Given None, it commits right here, on the hub.
+    Other greenlets keep the shared connection meanwhile, even when the writer
+    yields: on PostgreSQL each of its statements waits for the server on the
+    hub, and the commit function this hands out does too. On SQLite, where a
+    statement never yields, the commit function commits on the given pool
+    thread (the hub serves sockets during the fsync), or right here given None.
     """
     database = db.obj
-    shared = database._state
+    routing: _GreenletRouting = database._state
+    routing.writer, routing.greenlet = state, getcurrent()
+    cooperative = isinstance(database, PostgresqlDatabase)
 
-    def commit_elsewhere(pool: Any | None) -> None:
+    def commit(pool: Any | None) -> None:
         connection = state.conn
-        if pool is None:
+        if pool is None or cooperative:
             _commit(connection)
-            return
-        database._state = shared
-        try:
+        else:
             pool.apply(_commit, (connection,))
-        finally:
-            database._state = state
 
-    database._state = state
     try:
         if database.is_closed():
-            database.connect()
+            database.connect()  # blocks: the new connection is not yet state.conn
         if not state.ctx:
             # Held for the writer's life: a connection_context() inside a job
             # (queries open one) must never close it mid-transaction.
             state.ctx.append(None)
-        yield commit_elsewhere
+        if cooperative:
+            _wait_cooperatively(routing)
+        yield commit
     finally:
-        database._state = shared
+        routing.writer = routing.greenlet = None
 
 
 def _share_per_thread(database: Database) -> Database:
-    database._state = _PerThreadState()  # type: ignore[attr-defined]
+    database._state = _GreenletRouting(_PerThreadState())  # type: ignore[attr-defined]
     return database
 
 

@@ -85,6 +85,6 @@ def server_stopping(app: Flask, *, server: str, reason: str) -> None:
         run_exclusive(lambda: sequence_pending(load_identity(runtime.settings.keys_dir)))
     writer = app.extensions.get("enclave.writer")
     if writer is not None:
+        writer.stop()  # first: see GroupCommitWriter.stop
         install_runner(None)
-        writer.stop()
     log.info("server %s stopping (%s)", server, reason)

@@ -106,5 +106,5 @@ def unsequenced_before(cutoff_ms: int) -> tuple[int, int | None]:
         .join(AuditLeaf, JOIN.LEFT_OUTER, on=(AuditLeaf.event == AuditEventRow.id))
         .where(AuditLeaf.leaf_index.is_null() & (AuditEventRow.time_ms < cutoff_ms))
     )
-    count, first = query.tuples().get()
+    count, first = cast(tuple[int | None, int | None], query.tuples().get())
     return int(count or 0), None if first is None else int(first)

@@ -17,18 +17,27 @@ Why on the hub and not a thread: a batch is mostly Python (peewee, sealing,
 canonical audit bytes). On a thread it competes for the GIL with the hub, and
 every socket call the hub makes hands the GIL over and waits up to the switch
 interval to get it back (the "convoy"); measured here, throughput fell to a
-tenth of the relay and collapsed under overload. On the hub a batch simply runs
-to its end without yielding.
+tenth of the relay and collapsed under overload.
 
-Only the COMMIT leaves the hub: it is an fsync, during which sqlite3 and
-psycopg2 release the GIL, so a pool thread waits on the disk while the hub goes
-on reading sockets, delivering the previous batch's emits and gathering the
-next batch. For that the writer has a connection of its own (appliance/db.py,
-`writer_connection`): while its batch commits, other greenlets read on the
-hub's connection and see only committed rows.
+Where the batch waits, the hub goes on serving sockets. The writer has a
+connection of its own (appliance/db.py, `writer_connection`), chosen per
+greenlet: whenever the writer is suspended, the greenlets that run read on the
+hub's shared connection and see committed rows only. It is suspended
+- on SQLite, during the COMMIT of a batch of OFF_HUB_MIN_BATCH jobs or more:
+  it runs on a pool thread (an fsync, which releases the GIL). SQLite
+  statements never yield otherwise: a batch is pure CPU up to its commit;
+- on PostgreSQL, during each statement and the COMMIT: psycopg2 waits for the
+  server through a wait callback that, for the writer's connection, waits on
+  the hub (db.py `_wait`). Without it a statement blocked the whole process:
+  60 % of the hub's time at 1,000 msg/s (docs/architecture.md).
+Nothing else in a batch yields, and nothing the writer does between statements
+is visible to others before the commit: jobs run one after another in this
+greenlet, their results and callbacks reach their callers only after it, and
+an exclusive job (which manages its own transactions) is a batch of its own.
 
 If the commit itself fails, every job of the batch fails with that error and
-nothing of the batch is stored.
+nothing of the batch is stored. A batch interrupted any other way (the writer
+killed while it waits) is rolled back, so it holds no lock after it.
 """
 
 from __future__ import annotations
@@ -53,7 +62,8 @@ from appliance.services._uow import run_unit
 
 log = logging.getLogger(__name__)
 
-OFF_HUB_MIN_BATCH = 16  # jobs in a batch from which its COMMIT runs on a pool thread
+OFF_HUB_MIN_BATCH = 16  # jobs in a SQLite batch from which its COMMIT runs on a pool thread
+STOP_TIMEOUT = 10.0  # seconds stop() waits for the queued jobs before it kills the writer
 
 
 @dataclass
@@ -81,6 +91,7 @@ class GroupCommitWriter:
         self._queue: deque[_Job] = deque()
         self._wakeup = Event()
         self._greenlet: gevent.Greenlet | None = None
+        self._stopping = False
         self._state = WriterState()
         self._commit_pool = gevent.get_hub().threadpool
         self.batches = 0
@@ -113,13 +124,27 @@ class GroupCommitWriter:
     # life cycle
 
     def start(self) -> None:
+        self._stopping = False
         self._greenlet = gevent.spawn(self._run)
 
-    def stop(self) -> None:
-        """Stop taking jobs; mutations run inline from now on."""
-        greenlet, self._greenlet = self._greenlet, None
-        if greenlet is not None:
-            greenlet.kill()
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Finish the batch under way and every job queued, then stop taking jobs;
+        mutations run inline from then on.
+
+        Not a kill mid-batch: on PostgreSQL the writer yields inside its transaction,
+        and an inline mutation that ran meanwhile on the shared connection, waiting
+        for a row the batch holds, would block the hub, and with it the batch, for
+        good. So uninstall the runner only after this returns.
+        """
+        greenlet = self._greenlet
+        if greenlet is None:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        if gevent.getcurrent() is not greenlet:
+            greenlet.join(timeout)
+        self._greenlet = None
+        greenlet.kill()  # still running after the timeout: its batch is rolled back
 
     def _enqueue(self, job: _Job) -> None:
         self._queue.append(job)
@@ -140,6 +165,9 @@ class GroupCommitWriter:
                 self.jobs += len(batch)
                 for job, outcome in zip(batch, outcomes, strict=True):
                     job.done.set(outcome)
+            if self._stopping:
+                self._greenlet = None  # no yield since the queue was last empty
+                return
 
     def _take_batch(self) -> list[_Job]:
         if self._queue[0].exclusive:
@@ -152,28 +180,31 @@ class GroupCommitWriter:
     # in the writer greenlet
 
     def _execute(self, batch: list[_Job]) -> list[_Outcome]:
-        with writer_connection(self._state) as commit_elsewhere, self._app.app_context():
+        with writer_connection(self._state) as commit, self._app.app_context():
             if batch[0].exclusive:
                 return [self._run_exclusive(batch[0])]
             outcomes = []
             db.begin()
-            db.push_transaction(self)  # so that each job's atomic() is a savepoint
             try:
-                for job in batch:
-                    try:
-                        result, callbacks = run_unit(job.func, job.args, job.kwargs)
-                        outcomes.append(_Outcome(result=result, callbacks=callbacks))
-                    except Exception as exc:  # only this job's savepoint rolled back
-                        outcomes.append(_Outcome(error=exc))
-            finally:
-                db.pop_transaction()
-            try:
-                # A big batch commits on a pool thread while the hub serves sockets; a
-                # small one (a quiet moment) commits here: a thread hand-off costs more
-                # CPU than the fsync keeps the hub waiting (bench_chat, open loop).
+                db.push_transaction(self)  # so that each job's atomic() is a savepoint
+                try:
+                    for job in batch:
+                        try:
+                            result, callbacks = run_unit(job.func, job.args, job.kwargs)
+                            outcomes.append(_Outcome(result=result, callbacks=callbacks))
+                        except Exception as exc:  # only this job's savepoint rolled back
+                            outcomes.append(_Outcome(error=exc))
+                finally:
+                    db.pop_transaction()
+                # A big SQLite batch commits on a pool thread while the hub serves
+                # sockets; a small one (a quiet moment) commits here: a thread hand-off
+                # costs more CPU than the fsync keeps the hub waiting (bench_chat, open
+                # loop). On PostgreSQL the commit waits on the hub either way.
                 off_hub = len(batch) >= OFF_HUB_MIN_BATCH
-                commit_elsewhere(self._commit_pool if off_hub else None)
+                commit(self._commit_pool if off_hub else None)
             except BaseException:
+                # A failed commit, or the writer killed while a statement waited: no
+                # lock of this batch may outlive it.
                 db.rollback()
                 raise
             return outcomes
