@@ -21,6 +21,7 @@ from appliance.instance import InstanceError
 from appliance.instance import load_keyring
 from appliance.realtime import register_namespaces
 from appliance.realtime.origins import engineio_origins
+from appliance.realtime.origins import refuse_jsonp
 from appliance.runtime import Runtime
 from appliance.services.compliance import install_rules
 from appliance.settings import Settings
@@ -78,6 +79,7 @@ def create_app(
         # Always given, so an app built after one with a queue (tests) never keeps its manager.
         client_manager=_client_manager(settings, database),
     )
+    app.wsgi_app = refuse_jsonp(app.wsgi_app)  # type: ignore[method-assign]
     if settings.server.message_queue and not settings.testing:
         # Subscribe now, not at the first client's connect (python-socketio's default):
         # events other nodes publish before a node subscribes never reach it.

@@ -15,6 +15,7 @@ connection and sees committed rows only.
 
 from __future__ import annotations
 
+import logging
 import select
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from peewee import SqliteDatabase
 from appliance.settings import Settings
 
 db = DatabaseProxy()
+log = logging.getLogger(__name__)
 
 
 def _os_thread_local() -> type:
@@ -242,6 +244,50 @@ def writer_connection(state: WriterState) -> Iterator[Callable[[Any], None]]:
         routing.writer = routing.greenlet = None
 
 
+class _ReconnectingPostgresqlDatabase(PostgresqlDatabase):
+    """Replaces a connection the server dropped (a PostgreSQL restart, a failover, an
+    administrator's pg_terminate_backend) at the next statement outside a transaction.
+
+    The shared connection lives as long as the process (the audit jobs hold it open)
+    and so does the writer's, so without this a restart of PostgreSQL would fail every
+    later statement until the appliance restarts. A statement inside a transaction is
+    never retried: its transaction is gone with the connection, so it fails (the
+    writer fails that batch and acknowledges none of it), and the next transaction's
+    BEGIN reconnects. peewee's own ReconnectMixin does the same but drops the open
+    connection_context()s it closes with, which here are held for a process's life.
+    """
+
+    # (exception class, fragment of its message) meaning "this connection is dead".
+    _DEAD = (
+        (peewee.InterfaceError, "connection already closed"),
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "connection has been closed"),
+        (peewee.OperationalError, "ssl connection has been closed"),
+    )
+
+    def execute_sql(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return self._reviving(super().execute_sql, sql, params, *args, **kwargs)
+
+    def begin(self, *args: Any, **kwargs: Any) -> Any:
+        return self._reviving(super().begin, *args, **kwargs)
+
+    def _reviving(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (peewee.InterfaceError, peewee.OperationalError) as exc:
+            text = str(exc).lower()
+            dead = any(isinstance(exc, kind) and part in text for kind, part in self._DEAD)
+            if not dead or self.in_transaction():
+                raise
+        log.warning("database connection lost; reconnecting")
+        held = list(self._state.ctx)  # type: ignore[attr-defined]  # open connection_context()s
+        self.close()
+        self.connect()
+        self._state.ctx.extend(held)  # type: ignore[attr-defined]
+        return func(*args, **kwargs)
+
+
 def _share_per_thread(database: Database) -> Database:
     database._state = _GreenletRouting(_PerThreadState())  # type: ignore[attr-defined]
     return database
@@ -268,7 +314,7 @@ def open_database(settings: Settings) -> Database:
         )
     parts = urlsplit(url)
     return _share_per_thread(
-        PostgresqlDatabase(
+        _ReconnectingPostgresqlDatabase(
             parts.path.lstrip("/"),
             user=parts.username,
             password=parts.password,

@@ -280,7 +280,9 @@ def serve(eio_socket: engineio.socket.Socket, ws: WebSocket) -> None:
         watcher.close()
         ws.close()
         _drain(queue)
-    eio_socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        # Whatever ended the loop (even a GreenletExit at shutdown, or a bug), the
+        # disconnect handlers run: an agent's connection row must not outlive it.
+        eio_socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
 
 def _deliver(eio_socket: engineio.socket.Socket, ws: WebSocket) -> bool:

@@ -172,6 +172,7 @@ class AgentNamespace(RoutingEvents, SupervisorEvents, WorkbenchEvents, DeclaredN
             kind="note" if data["internal"] else "text",
             origin_sid=connection.sid,
             confirmed_rules=None if data["internal"] else confirmed,  # notes: never seen
+            holder=principal.id,
         )
         return {"message": masked_view(posted.message), "duplicate": posted.duplicate}
 
@@ -225,7 +226,10 @@ class AgentNamespace(RoutingEvents, SupervisorEvents, WorkbenchEvents, DeclaredN
     def close_conversation(self, connection: Connection, data: dict[str, Any]) -> dict[str, Any]:
         access_conversation_by_agent(connection.identity, data["conversation_id"], to_post=True)
         conversation = do_close_conversation(
-            data["conversation_id"], closed_by="agent", actor=_actor(connection)
+            data["conversation_id"],
+            closed_by="agent",
+            actor=_actor(connection),
+            holder=connection.identity.id,
         )
         return {"conversation": conversation_for_agent(conversation)}
 

@@ -8,8 +8,12 @@ either namespace, so /agent checks again at its connect and admits the appliance
 own pages only: a widget page (a site that may share the agent's cookies, being of
 the same site) must not open an agent connection with an agent's session cookie.
 
-No Origin at all (a same-origin GET, or a client that is not a browser) passes:
-a browser always names the origin of a cross-origin page.
+No Origin at all passes (a same-origin GET, or a client that is not a browser), unless
+the browser says the request came from another site or origin (Sec-Fetch-Site, sent by
+every current browser): a page of the widget's site can make a no-cors GET, a script
+tag, which names no origin but carries the agent's cookies. Such a request cannot
+read its answer, except as JSONP, which Engine.IO would offer and nothing of ours
+uses: `refuse_jsonp` turns it away before Engine.IO sees it.
 """
 
 from __future__ import annotations
@@ -34,9 +38,36 @@ def own_origins(environ: dict[str, Any]) -> set[str]:
     return {f"{scheme}://{host}" for scheme in schemes}
 
 
+# Sec-Fetch-Site values that say the request was not made by another site's page.
+_SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})
+
+
 def is_own_origin(environ: dict[str, Any]) -> bool:
     origin = environ.get("HTTP_ORIGIN")
-    return not origin or origin in own_origins(environ)
+    if origin:
+        return origin in own_origins(environ)
+    fetch_site = environ.get("HTTP_SEC_FETCH_SITE")
+    return fetch_site is None or fetch_site in _SAME_ORIGIN_FETCH
+
+
+def refuse_jsonp(wsgi_app: Callable[..., Any], path: str = "/socket.io") -> Callable[..., Any]:
+    """WSGI middleware answering 400 to Engine.IO's JSONP polling (`j=` in the query):
+    a script tag of any page could read a JSONP answer with the agent's cookies."""
+    prefix = path.rstrip("/") + "/"
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith(prefix):
+            keys = {part.split("=", 1)[0] for part in environ.get("QUERY_STRING", "").split("&")}
+            if "j" in keys:
+                body = b'{"ok": false, "code": "bad_request", "error": "JSONP is not served"}'
+                start_response(
+                    "400 BAD REQUEST",
+                    [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+                )
+                return [body]
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def engineio_origins(widget_origins: Iterable[str]) -> Callable[[str | None, dict[str, Any]], bool]:

@@ -209,11 +209,19 @@ def queue_texts(queue: str, language: str) -> dict[str, Any]:
 
 
 @mutation
-def do_close_conversation(conversation_id: str, *, closed_by: str, actor: Actor) -> Conversation:
+def do_close_conversation(
+    conversation_id: str, *, closed_by: str, actor: Actor, holder: int | None = None
+) -> Conversation:
+    """Close the conversation. `holder`: the agent closing it, who must still hold it
+    (a transfer or requeue may have committed since the caller checked)."""
     serialize_routing()
     conversation = Conversation.get_by_id(conversation_id)
     if conversation.status == "closed":
         raise errors.ConversationClosed("The conversation is already closed")
+    if holder is not None and conversation.agent_id != holder:
+        raise errors.NotFound("No such conversation")
+    if holder is not None and conversation.status != "assigned":
+        raise errors.OfferNotAccepted("Accept the offer first")
     now = clock.now_ms()
     was_queued = conversation.status == "queued"
     # An offered conversation holds a slot of the agent it was offered to, too.

@@ -41,7 +41,7 @@ from audit.events import Target
 # The next seq, the open-conversation check and what the emits need, in one statement.
 _NEXT_SEQ = (
     "UPDATE conversation SET last_seq = last_seq + 1 WHERE id = ? AND status <> 'closed'"
-    ' RETURNING last_seq, "group", agent_id, visitor_id'
+    ' RETURNING last_seq, "group", agent_id, visitor_id, status'
 )
 # A resend (same conversation, sender and client_msg_id) inserts nothing: the row count
 # says so, and the mutation then raises, which rolls back the seq taken above. This is
@@ -76,12 +76,16 @@ def post_message(
     kind: str = "text",
     origin_sid: str | None = None,
     confirmed_rules: frozenset[str] | None = None,
+    holder: int | None = None,
 ) -> Posted:
     """Store the message, or find it if this client_msg_id was stored before.
 
     The resend check runs inside the transaction (do_post_message), so a resend
     that races its original into the same group-commit batch is caught too.
-    `confirmed_rules` (an agent's reply to the visitor; None: no check) are the
+    `holder`, for an agent's message, is that agent: the conversation must still be
+    assigned to them when the message is stored (a transfer, requeue or re-offer may
+    have committed since the caller checked). `confirmed_rules` (an agent's reply to
+    the visitor; None: no check) are the
     compliance rules the sender confirmed (services/compliance.py).
     """
     try:
@@ -94,6 +98,7 @@ def post_message(
             kind=kind,
             origin_sid=origin_sid,
             confirmed_rules=confirmed_rules,
+            holder=holder,
         )
     except _AlreadyStored as exc:
         return Posted(message=message_view(exc.message, sender.name), duplicate=True)
@@ -111,6 +116,7 @@ def do_post_message(
     kind: str,
     origin_sid: str | None,
     confirmed_rules: frozenset[str] | None = None,
+    holder: int | None = None,
 ) -> dict[str, Any]:
     flagged: tuple[str, ...] = ()
     if confirmed_rules is not None:
@@ -128,6 +134,14 @@ def do_post_message(
             raise errors.NotFound("No such conversation")
         raise errors.ConversationClosed("The conversation is closed")
     seq, group, agent_id, visitor_id = int(bumped[0]), bumped[1], bumped[2], bumped[3]
+    if holder is not None and (agent_id != holder or bumped[4] != "assigned"):
+        # Raising rolls back this unit, the seq taken above included.
+        stored = find_message(conversation_id, sender, client_msg_id)
+        if stored is not None:  # sent while they held it: the resend still gets its ack
+            raise _AlreadyStored(stored)
+        if agent_id == holder:
+            raise errors.OfferNotAccepted("Accept the offer first")
+        raise errors.NotFound("No such conversation")
     now = clock.now_ms()
     body = seal(text, context=message_context(conversation_id, seq))
     inserted = execute(

@@ -282,3 +282,36 @@ def test_it_admits_a_visitor_from_the_widgets_page(bank_app):
         bank_app, namespace="/visitor", auth={}, headers={"Origin": WIDGET_ORIGIN}
     )
     assert visitor.is_connected("/visitor")
+
+
+def test_it_serves_no_jsonp_a_script_tag_could_read(bank_app):
+    """A page of the widget's site can load the transport as a script (no Origin, the
+    agent's cookies sent); only a JSONP answer would let it read the session id."""
+    http = bank_app.test_client()
+    for query in ("&j=0", "&j=", "&t=1&j=3"):
+        answer = http.get(POLL + query)
+        assert answer.status_code == 400, query
+        assert answer.get_json()["code"] == "bad_request"
+        assert b"sid" not in answer.data
+    assert http.get(POLL).status_code == 200  # plain polling still works
+
+
+@pytest.mark.parametrize(
+    ("fetch_site", "admitted"),
+    [("same-origin", True), ("none", True), ("same-site", False), ("cross-site", False)],
+)
+def test_it_believes_sec_fetch_site_when_there_is_no_origin(bank_app, fetch_site, admitted):
+    make_agent("ann")
+    http = bank_app.test_client()
+    login(http, "ann")
+    headers = {"Sec-Fetch-Site": fetch_site}
+    if admitted:
+        agent = socketio.test_client(
+            bank_app, namespace="/agent", flask_test_client=http, headers=headers
+        )
+        assert agent.is_connected("/agent")
+        return
+    error = _refusal(bank_app, "/agent", flask_test_client=http, headers=headers)
+    assert error["data"]["code"] == "forbidden"
+    with db.connection_context():
+        assert AgentConnection.select().count() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from appliance import clock
+from appliance import errors
 from appliance.db import db
 from appliance.models import AuditEventRow
 from appliance.models import Conversation
@@ -295,3 +296,37 @@ def test_it_prefers_the_customers_last_agent_where_the_queue_asks(chat):
     assert again["agent"]["name"] == served_by
     assigned = _audits(chat.app, EventType.CONVERSATION_ASSIGNED)
     assert assigned[-1].details["reason"]["last_agent_preferred"] is True
+
+
+def test_it_rechecks_the_holder_when_a_late_message_or_close_is_stored(chat):
+    """ann's send or close passed the access check just before her transfer to bob
+    committed: stored after it, neither may land in bob's chat."""
+    from appliance.services.conversations import do_close_conversation
+    from appliance.services.messages import Sender
+    from appliance.services.messages import post_message
+    from tests.appliance.audit_helpers import AUDITOR
+
+    ann = chat.agent("ann")
+    ann_id = ann.received("agent_state")[0]["agent"]["id"]
+    conversation = chat.visitor().start()
+    bob = chat.agent("bob")
+    bob_id = bob.received("agent_state")[0]["agent"]["id"]
+    ann.ok("transfer_conversation", {"conversation_id": conversation["id"], "to_agent_id": bob_id})
+    as_ann = Sender(type="agent", id=str(ann_id), name="Ann")
+    with chat.app.app_context(), db.connection_context():
+        with pytest.raises(errors.NotFound):
+            post_message(
+                conversation["id"],
+                sender=as_ann,
+                actor=AUDITOR,
+                client_msg_id="late-1",
+                text="too late",
+                holder=ann_id,
+            )
+        with pytest.raises(errors.NotFound):
+            do_close_conversation(
+                conversation["id"], closed_by="agent", actor=AUDITOR, holder=ann_id
+            )
+    row = _row(chat.app, conversation["id"])
+    assert (row.status, row.agent_id, row.last_seq) == ("assigned", bob_id, 0)
+    assert bob.sync(conversation["id"]) == []

@@ -214,3 +214,51 @@ def test_stop_lets_the_batch_under_way_commit(
     assert poster.successful(), poster.exception
     assert _messages_seen_by_others(pg_app, conversation_id) == 1
     assert not writer.accepts()
+
+
+def _terminate_our_backends(postgres_url: str, database: str) -> int:
+    """What a PostgreSQL restart does to this process's connections."""
+    killer = psycopg2.connect(postgres_url)
+    killer.autocommit = True
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+            return int(cursor.fetchone()[0])
+    finally:
+        killer.close()
+
+
+def test_it_reconnects_after_the_server_drops_its_connections(
+    pg_app: Flask, writer: GroupCommitWriter, conversation: tuple[str, str], postgres_url: str
+) -> None:
+    visitor_id, conversation_id = conversation
+
+    def post(client_msg_id: str) -> Any:
+        with pg_app.app_context():
+            return post_message(
+                conversation_id,
+                sender=Sender(type="visitor", id=visitor_id, name="V"),
+                actor=visitor_actor(visitor_id),
+                client_msg_id=client_msg_id,
+                text="hello",
+            )
+
+    assert post("before").message["seq"] == 1  # the writer's connection is open
+    with pg_app.app_context():
+        shared = db.connection_context()
+        shared.__enter__()  # held open, as the audit jobs hold it in a server
+        try:
+            assert _messages_seen_by_others(pg_app, conversation_id) == 1
+            database = db.obj.database
+            assert _terminate_our_backends(postgres_url, database) >= 2
+
+            # The next read and the next message each get a fresh connection.
+            assert _messages_seen_by_others(pg_app, conversation_id) == 1
+            assert post("after").message["seq"] == 2
+            assert _messages_seen_by_others(pg_app, conversation_id) == 2
+        finally:
+            shared.__exit__(None, None, None)
