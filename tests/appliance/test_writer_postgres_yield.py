@@ -115,31 +115,42 @@ def _writer_waits_on_lock(holder: Any) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+class _Ticker:
+    """A greenlet that counts for as long as it is let run."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self.greenlet = gevent.spawn(self._count)
+
+    def _count(self) -> None:
+        while True:
+            self.ticks += 1
+            gevent.sleep(0)
+
+    def stop(self) -> None:
+        self.greenlet.kill()
+
+
+def _post_in_background(app: Flask, visitor_id: str, conversation_id: str) -> gevent.Greenlet:
+    def post() -> Any:
+        with app.app_context():
+            return _post_then_wait_for_lock(visitor_id, conversation_id)
+
+    return gevent.spawn(post)
+
+
 def test_other_greenlets_run_and_read_committed_rows_while_the_writer_waits(
     pg_app: Flask, writer: GroupCommitWriter, conversation: tuple[str, str], lock_holder: Any
 ) -> None:
     visitor_id, conversation_id = conversation
-    ticks = 0
-
-    def counter() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            gevent.sleep(0)
-
-    ticking = gevent.spawn(counter)
-
-    def post() -> Any:
-        with pg_app.app_context():
-            return _post_then_wait_for_lock(visitor_id, conversation_id)
-
-    poster = gevent.spawn(post)
+    ticker = _Ticker()
+    poster = _post_in_background(pg_app, visitor_id, conversation_id)
     try:
         # The writer's statement waits on the lock this test holds, and meanwhile
         # this greenlet runs and queries another session.
         _poll(lambda: _writer_waits_on_lock(lock_holder), "the writer to wait on the lock")
-        before = ticks
-        _poll(lambda: ticks > before, "the counter greenlet to run")
+        before = ticker.ticks
+        _poll(lambda: ticker.ticks > before, "the counter greenlet to run")
 
         # A read on the shared connection completes, and sees nothing of the batch.
         reader = gevent.spawn(_messages_seen_by_others, pg_app, conversation_id)
@@ -155,7 +166,7 @@ def test_other_greenlets_run_and_read_committed_rows_while_the_writer_waits(
         assert poster.value.message["seq"] == 1
         assert _messages_seen_by_others(pg_app, conversation_id) == 1
     finally:
-        ticking.kill()
+        ticker.stop()
         poster.kill()
 
 
@@ -173,35 +184,22 @@ def test_a_statement_on_the_shared_connection_still_blocks_the_hub(
             text="hello",
         )
     assert psycopg2.extensions.get_wait_callback() is not None
-    ticks = 0
-
-    def counter() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            gevent.sleep(0)
-
-    ticking = gevent.spawn(counter)
+    ticker = _Ticker()
     gevent.sleep(0)
     try:
         with pg_app.app_context(), db.connection_context():
-            before = ticks
+            before = ticker.ticks
             db.execute_sql("SELECT pg_sleep(0.05)")
-            assert ticks == before, "another greenlet ran while the shared connection waited"
+            assert ticker.ticks == before, "another greenlet ran while the shared one waited"
     finally:
-        ticking.kill()
+        ticker.stop()
 
 
 def test_stop_lets_the_batch_under_way_commit(
     pg_app: Flask, writer: GroupCommitWriter, conversation: tuple[str, str], lock_holder: Any
 ) -> None:
     visitor_id, conversation_id = conversation
-
-    def post() -> Any:
-        with pg_app.app_context():
-            return _post_then_wait_for_lock(visitor_id, conversation_id)
-
-    poster = gevent.spawn(post)
+    poster = _post_in_background(pg_app, visitor_id, conversation_id)
     _poll(lambda: _writer_waits_on_lock(lock_holder), "the writer to wait on the lock")
     releaser = gevent.spawn(
         lambda: lock_holder.cursor().execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
