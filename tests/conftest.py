@@ -35,35 +35,16 @@ def client(app):
     return app.test_client()
 
 
-def _postgres_admin():
-    import psycopg2
-
-    return psycopg2.connect(
-        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
-    )
-
-
 @pytest.fixture
 def postgres_url():
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    import secrets
-
+    from tests import scratch_postgres
     from tests.support import require
 
-    try:
-        admin = _postgres_admin()
-    except Exception as exc:  # no server, no role: skip locally, fail under CI
-        require(False, f"PostgreSQL is not reachable on 127.0.0.1:5432 ({type(exc).__name__})")
-    admin.autocommit = True
-    name = f"enclave_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    missing = scratch_postgres.unreachable()
+    require(missing is None, str(missing))  # skip locally, fail under CI
+    with scratch_postgres.scratch_database(prefix="enclave_test") as database:
+        yield database.url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

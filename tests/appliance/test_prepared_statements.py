@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from appliance.db import db
@@ -27,6 +26,7 @@ from appliance.services.audit_log import LogIdentity
 from appliance.services.audit_log import sequence_pending
 from appliance.services.audit_store import _READ_PENDING
 from tests.appliance.audit_helpers import bind
+from tests.scratch_postgres import terminate_connections
 
 _CREATE = "CREATE TEMP TABLE probe (k TEXT PRIMARY KEY, n BIGINT, ok BOOLEAN, data BYTEA)"
 _INSERT = "INSERT INTO probe (k, n, ok, data) VALUES (?, ?, ?, ?) ON CONFLICT (k) DO NOTHING"
@@ -42,21 +42,6 @@ def pg(tmp_path: Path, postgres_url: str) -> LogIdentity:
 def _prepared_here() -> list[str]:
     rows = db.execute_sql("SELECT statement FROM pg_prepared_statements ORDER BY name").fetchall()
     return [row[0] for row in rows]
-
-
-def _terminate_our_backends(postgres_url: str) -> int:
-    """What a PostgreSQL restart does to this process's connections."""
-    killer = psycopg2.connect(postgres_url)
-    killer.autocommit = True
-    try:
-        with killer.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            return int(cursor.fetchone()[0])
-    finally:
-        killer.close()
 
 
 def _roundtrip() -> list[Any]:
@@ -110,7 +95,7 @@ def test_a_new_connection_prepares_its_statements_again(pg: LogIdentity, postgre
     with db.connection_context():  # held open, as the audit jobs hold it in a server
         assert fetch_one(_CONVERSATION_BY_ID, ("nope",)) is None
         first = db.connection()
-        assert _terminate_our_backends(postgres_url) >= 1
+        assert terminate_connections(postgres_url) >= 1
 
         # Found dead by an EXECUTE: db.py retries it on a new connection, which has
         # nothing prepared; the statement is prepared there and run.
@@ -120,7 +105,7 @@ def test_a_new_connection_prepares_its_statements_again(pg: LogIdentity, postgre
 
         # Found dead by a first use's PREPARE: prepared on the new connection.
         second = db.connection()
-        assert _terminate_our_backends(postgres_url) >= 1
+        assert terminate_connections(postgres_url) >= 1
         assert fetch_one(_MESSAGE_BY_CLIENT_ID, ("c", "visitor", "v", "m")) is None
         assert db.connection() is not second
         assert fetch_one(_CONVERSATION_BY_ID, ("nope",)) is None

@@ -35,6 +35,7 @@ from appliance.services.conversations import visitor_actor
 from appliance.services.messages import post_message
 from appliance.settings import load_settings
 from tests.appliance.chat_helpers import Chat
+from tests.scratch_postgres import terminate_connections
 
 LOCK_KEY = 7_357_001  # an advisory lock key no product code uses
 DEADLINE_S = 10.0
@@ -214,22 +215,6 @@ def test_stop_lets_the_batch_under_way_commit(
     assert not writer.accepts()
 
 
-def _terminate_our_backends(postgres_url: str, database: str) -> int:
-    """What a PostgreSQL restart does to this process's connections."""
-    killer = psycopg2.connect(postgres_url)
-    killer.autocommit = True
-    try:
-        with killer.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
-                (database,),
-            )
-            return int(cursor.fetchone()[0])
-    finally:
-        killer.close()
-
-
 def test_it_reconnects_after_the_server_drops_its_connections(
     pg_app: Flask, writer: GroupCommitWriter, conversation: tuple[str, str], postgres_url: str
 ) -> None:
@@ -251,8 +236,7 @@ def test_it_reconnects_after_the_server_drops_its_connections(
         shared.__enter__()  # held open, as the audit jobs hold it in a server
         try:
             assert _messages_seen_by_others(pg_app, conversation_id) == 1
-            database = db.obj.database
-            assert _terminate_our_backends(postgres_url, database) >= 2
+            assert terminate_connections(postgres_url) >= 2
 
             # The next read and the next message each get a fresh connection.
             assert _messages_seen_by_others(pg_app, conversation_id) == 1

@@ -41,8 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests import scratch_postgres as _postgres
 from tests.bench import _chatbench as cb
-from tests.bench import _postgres
 
 Result = dict[str, Any]  # one loadgen.py result (its JSON), or this run's figures
 

@@ -1,10 +1,10 @@
-"""The benchmarks' scratch PostgreSQL database is dropped however the run ends."""
+"""The scratch PostgreSQL database (tests and benchmarks) is dropped however the run ends."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.bench import _postgres
+from tests import scratch_postgres as _postgres
 from tests.support import require
 
 pytestmark = pytest.mark.postgres

@@ -1,7 +1,7 @@
-"""A scratch PostgreSQL database for one benchmark run: created fresh, dropped at the end.
-
-The server is the one the test suite uses (tests/conftest.py `postgres_url`):
-127.0.0.1:5432, user postgres, trust authentication.
+"""A scratch PostgreSQL database, created fresh and dropped at the end, however the run
+ended: one per test (tests/conftest.py `postgres_url`) or per benchmark run
+(tests/bench/bench_chat.py). The server: 127.0.0.1:5432, user postgres, trust
+authentication.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
 
@@ -87,3 +88,14 @@ def scratch_database(prefix: str = "enclave_bench") -> Iterator[ScratchDatabase]
     finally:
         # FORCE: a server the run failed to stop must not keep the database alive.
         _query(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+
+
+def terminate_connections(url: str) -> int:
+    """End every connection to `url`'s database but this one: what a PostgreSQL
+    restart does to a process's connections. Returns how many were ended."""
+    rows = _query(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        (urlsplit(url).path.lstrip("/"),),
+    )
+    return int(rows[0][0])
