@@ -145,42 +145,44 @@ _cooperative: _GreenletRouting | None = None  # the PostgreSQL writer's, while i
 def _wait(conn: Any) -> None:
     routing = _cooperative
     if routing is not None and getcurrent() is routing.greenlet and conn is routing.writer.conn:  # type: ignore[union-attr]
-        _wait_on_hub(conn)
+        _wait_until_ok(conn, wait_read, wait_write)
     else:
-        _wait_blocking(conn)
+        _wait_until_ok(conn, _block_until_readable, _block_until_writable)
 
 
 # psycopg2.extensions.POLL_OK, POLL_READ, POLL_WRITE (psycopg2 imported only on PostgreSQL).
 _POLL_OK, _POLL_READ, _POLL_WRITE = 0, 1, 2
 
 
-def _wait_on_hub(conn: Any) -> None:
+def _wait_until_ok(
+    conn: Any, until_readable: Callable[[int], Any], until_writable: Callable[[int], Any]
+) -> None:
+    """psycopg2's wait loop: poll the connection, wait on its socket as it asks."""
     while True:
         state = conn.poll()
         if state == _POLL_OK:
             return
         if state == _POLL_READ:
-            wait_read(conn.fileno())
+            until_readable(conn.fileno())
         elif state == _POLL_WRITE:
-            wait_write(conn.fileno())
+            until_writable(conn.fileno())
         else:  # pragma: no cover - psycopg2 returns one of the three
             raise conn.OperationalError(f"bad state from poll: {state}")
 
 
-def _wait_blocking(conn: Any) -> None:
-    while True:
-        state = conn.poll()
-        if state == _POLL_OK:
-            return
-        if state == _POLL_READ:
-            events = _POLLIN
-        elif state == _POLL_WRITE:
-            events = _POLLOUT
-        else:  # pragma: no cover - psycopg2 returns one of the three
-            raise conn.OperationalError(f"bad state from poll: {state}")
-        poller = _blocking_poll()
-        poller.register(conn.fileno(), events)
-        poller.poll()
+def _block_until_readable(fd: int) -> None:
+    _block_until(fd, select.POLLIN)
+
+
+def _block_until_writable(fd: int) -> None:
+    _block_until(fd, select.POLLOUT)
+
+
+def _block_until(fd: int, events: int) -> None:
+    """Wait for `fd` holding the whole thread, no other greenlet running meanwhile."""
+    poller = _blocking_poll()
+    poller.register(fd, events)
+    poller.poll()
 
 
 def _original_poll() -> Callable[[], Any]:
@@ -193,8 +195,6 @@ def _original_poll() -> Callable[[], Any]:
 
 
 _blocking_poll = _original_poll()
-_POLLIN = select.POLLIN
-_POLLOUT = select.POLLOUT
 
 
 def _wait_cooperatively(routing: _GreenletRouting) -> None:

@@ -43,6 +43,7 @@ from appliance.services.handoffs import agent_target
 from appliance.services.routing import dispatch
 from appliance.services.routing import serialize_routing
 from audit.events import EventType
+from audit.events import JSONValue
 
 # Rows expire after this many sweeps without a refresh, and never sooner than the
 # minimum: a slow sweep or a few seconds of clock skew between nodes must not
@@ -114,18 +115,7 @@ def do_agent_disconnected(agent_id: int, *, connection_id: str) -> bool:
     serialize_routing()
     now = clock.now_ms()
     AgentConnection.delete().where(AgentConnection.id == connection_id).execute()
-    last = not _has_live_connection(agent_id, now - connection_ttl_ms())
-    if last:
-        AgentPresence.update(disconnected_ms=now).where(
-            (AgentPresence.agent_id == agent_id) & AgentPresence.disconnected_ms.is_null()
-        ).execute()
-    record_audit(
-        EventType.AGENT_STATUS_CHANGED,
-        actor=system_actor("presence"),
-        target=agent_target(agent_id),
-        details={"connection": "lost" if last else "closed"},
-    )
-    return last
+    return _connections_gone(agent_id, live_since_ms=now - connection_ttl_ms(), lost_at_ms=now)
 
 
 def refresh_node(node: str, now_ms: int) -> int:
@@ -156,16 +146,30 @@ def do_expire_connections(agent_id: int, *, stale_before_ms: int) -> bool:
     if last_seen is None:
         raise errors.Conflict("These connections were expired already")
     expired = AgentConnection.delete().where(stale).execute()
-    last = not _has_live_connection(agent_id, stale_before_ms)
+    return _connections_gone(
+        agent_id, live_since_ms=stale_before_ms, lost_at_ms=last_seen, expired=expired
+    )
+
+
+def _connections_gone(
+    agent_id: int, *, live_since_ms: int, lost_at_ms: int, expired: int | None = None
+) -> bool:
+    """After some of the agent's connection rows were deleted: if none live since
+    `live_since_ms` is left, the grace period runs from `lost_at_ms`. Audited; True
+    if that was their last connection."""
+    last = not _has_live_connection(agent_id, live_since_ms)
     if last:
-        AgentPresence.update(disconnected_ms=last_seen).where(
+        AgentPresence.update(disconnected_ms=lost_at_ms).where(
             (AgentPresence.agent_id == agent_id) & AgentPresence.disconnected_ms.is_null()
         ).execute()
+    details: dict[str, JSONValue] = {"connection": "lost" if last else "closed"}
+    if expired is not None:
+        details["expired"] = expired
     record_audit(
         EventType.AGENT_STATUS_CHANGED,
         actor=system_actor("presence"),
         target=agent_target(agent_id),
-        details={"connection": "lost" if last else "closed", "expired": expired},
+        details=details,
     )
     return last
 
