@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_socketio import SocketIO
 
+from appliance.realtime._dispatch import guard_reserved_events
 from appliance.realtime.agent import AgentNamespace
 from appliance.realtime.visitor import VisitorNamespace
 from appliance.services._events import AGENT_NS
@@ -15,4 +16,5 @@ def register_namespaces(socketio: SocketIO) -> tuple[VisitorNamespace, AgentName
     visitor, agent = VisitorNamespace(VISITOR_NS), AgentNamespace(AGENT_NS)
     socketio.on_namespace(visitor)
     socketio.on_namespace(agent)
+    guard_reserved_events(socketio.server)
     return visitor, agent

@@ -10,9 +10,10 @@ shape of appliance/errors.py. Unexpected exceptions are logged here and answered
 
 Only python-socketio itself opens and closes a connection. A client can send an
 ordinary EVENT packet named `connect` or `disconnect` (`42/agent,["disconnect"]`),
-which the server hands to `trigger_event` just like the real thing; such a packet
-goes through the dispatcher like any other event and is answered `unknown_event`
-(see `_server_connects` and `_server_disconnects` for how the two are told apart).
+which the server would hand to `trigger_event` just like the real thing. Where the
+packet is handled (`guard_reserved_events`), such a name is marked as a client
+event's (`ClientEventName`), so it goes through the dispatcher like any other
+event and is answered `unknown_event`.
 
 Events after `connect` run in an application context only. Flask-SocketIO
 would build a request context per event (URL matching, a session copy): a
@@ -49,6 +50,26 @@ INTERNAL_ERROR = {"ok": False, "code": "internal_error", "error": "Internal erro
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
+
+
+class ClientEventName(str):
+    """The name of a client's EVENT packet that Socket.IO keeps for itself."""
+
+    __slots__ = ()
+
+
+def guard_reserved_events(server: Any) -> None:
+    """Mark reserved names arriving in EVENT packets, where the server handles the
+    packet (its `_handle_event`): there, and only there, a client's `disconnect` is
+    told apart from the server's own."""
+    handle_event = server._handle_event
+
+    def guarded(eio_sid: str, namespace: str | None, id: Any, data: list[Any]) -> Any:
+        if data and type(data[0]) is str and data[0] in RESERVED_EVENTS:
+            data = [ClientEventName(data[0]), *data[1:]]
+        return handle_event(eio_sid, namespace, id, data)
+
+    server._handle_event = guarded
 
 
 @dataclass(frozen=True)
@@ -123,7 +144,6 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
         self.connections: dict[str, Connection] = {}
-        self._disconnecting: set[str] = set()  # sids whose real disconnect is running
 
     # hooks for subclasses
 
@@ -142,15 +162,8 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
         )
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        if event == "connect" and self._server_connects(args):
+        if event in ("connect", "disconnect") and not isinstance(event, ClientEventName):
             return super().trigger_event(event, *args)
-        if event == "disconnect" and self._server_disconnects(args):
-            sid = args[0]
-            self._disconnecting.add(sid)
-            try:
-                return super().trigger_event(event, *args)
-            finally:
-                self._disconnecting.discard(sid)
         if not args:
             return None
         sid, *payloads = args
@@ -159,32 +172,6 @@ class DeclaredNamespace(Namespace):  # type: ignore[misc]
             return None  # not one of our connections (any more)
         with environ["flask.app"].app_context():
             return self._dispatch(sid, event, self.events.get(event), tuple(payloads))
-
-    def _server_connects(self, args: tuple[Any, ...]) -> bool:
-        """Whether this `connect` is python-socketio's Server._handle_connect (a CONNECT
-        packet): it passes (sid, environ, auth) with the server's own environ dict of
-        the connection. An EVENT packet named "connect" passes (sid, *payloads), JSON
-        decoded from the packet: never that very object."""
-        if len(args) < 2:
-            return False
-        environ = self.socketio.server.get_environ(args[0], namespace=self.namespace)
-        return environ is not None and args[1] is environ
-
-    def _server_disconnects(self, args: tuple[Any, ...]) -> bool:
-        """Whether this `disconnect` is python-socketio's own (_handle_disconnect or
-        Server.disconnect): both call it with (sid, reason) between the manager's
-        pre_disconnect and disconnect, so the sid is pending disconnection. The reason
-        is a string a client can copy, so the arguments alone cannot tell; but an EVENT
-        packet is handled only for a connected sid (Server._handle_event). One may still
-        wait in its handler greenlet (async_handlers) when the real disconnect begins;
-        the real one is then in `_disconnecting` and the packet is refused like any
-        other, so the bookkeeping runs once. (Nothing yields between our return and the
-        manager's disconnect, which ends the pending state.)"""
-        if len(args) != 2:
-            return False
-        sid = args[0]
-        pending = self.socketio.server.manager.pending_disconnect.get(self.namespace, ())
-        return sid in pending and sid not in self._disconnecting
 
     def _dispatch(
         self, sid: str, name: str, spec: EventSpec | None, payloads: tuple[Any, ...]

@@ -13,6 +13,7 @@ from appliance.models import AgentPresence
 from appliance.models import Conversation
 from appliance.models import Message
 from appliance.models.connections import AgentConnection
+from appliance.realtime._dispatch import ClientEventName
 from appliance.services.handoffs import MAX_NOTE_CHARS
 from tests.appliance.chat_helpers import Chat
 from tests.appliance.chat_helpers import Party
@@ -217,14 +218,16 @@ def test_a_visitor_cannot_connect_or_disconnect_by_event(pair, name):
 
 
 def test_a_disconnect_event_during_the_real_disconnect_is_refused(chat, monkeypatch):
-    # As when an EVENT packet's handler greenlet runs once the server began disconnecting.
+    # As when an EVENT packet's handler greenlet runs once the server began disconnecting:
+    # its name was marked where the packet was handled (guard_reserved_events).
     agent = chat.agent("ann")
     sid = _sid(agent)
     _, namespace = chat.app.extensions["enclave.namespaces"]
     real, answers = namespace.on_disconnect, []
 
     def on_disconnect(reason=None):
-        answers.append(namespace.trigger_event("disconnect", sid, "client disconnect"))
+        event = ClientEventName("disconnect")
+        answers.append(namespace.trigger_event(event, sid, "client disconnect"))
         real(reason)
 
     monkeypatch.setattr(namespace, "on_disconnect", on_disconnect)
